@@ -29,12 +29,25 @@ public sealed interface FormationEvent extends JournalEvent {
    * facts it used. {@code by} is the operator for operator actions, else the controller.
    */
   record Decided(
-      TermSeq stamp, List<Goal> goals, String rule, String reason, DecisionInputs inputs, Requester by, long at)
+      TermSeq stamp, List<Goal> goals, String rule, String reason, DecisionInputs inputs, Requester by, long at,
+      FailoverContext failover)
       implements FormationEvent {
     public Decided {
       goals = List.copyOf(goals);
     }
+
+    public Decided(TermSeq stamp, List<Goal> goals, String rule, String reason, DecisionInputs inputs, Requester by,
+        long at) {
+      this(stamp, goals, rule, reason, inputs, by, at, null);
+    }
   }
+
+  /**
+   * Set by the decision that starts a failover (automatic, switchover, promotion or maintenance of the
+   * primary): which node was primary, which node the operator wants promoted (if any), and why. It lasts
+   * until a decision opens writes on a node again.
+   */
+  record FailoverContext(String kind, int from, Integer preferred, String trigger) {}
 
   /** The term was raised without a decision: at controller start, or above a term a keeper reported. */
   record TermRaised(long term, String reason, long at) implements FormationEvent {}

@@ -20,7 +20,6 @@ package io.pgwarden.model;
  * @param permitMs validity of a promotion permit
  * @param tickMs the controller's own heartbeat, used to detect its pauses
  * @param pauseMs a gap between ticks longer than this is a controller pause
- * @param promoteLagBytes a candidate more than this behind the primary is not promoted automatically
  * @param syncLagBytes a catching-up standby within this of the primary becomes secondary
  */
 public record Timing(
@@ -36,12 +35,10 @@ public record Timing(
     long permitMs,
     long tickMs,
     long pauseMs,
-    long promoteLagBytes,
     long syncLagBytes) {
 
   public static final Timing DEFAULT = new Timing(
-      500, 2_000, 50_000, 100, 2_000, 500, 500, 1_500, 30_000, 1_500, 100, 500,
-      16L * 1024 * 1024, 16L * 1024 * 1024);
+      500, 2_000, 50_000, 100, 2_000, 500, 500, 1_500, 30_000, 1_500, 100, 500, 16L * 1024 * 1024);
 
   /** Time after the last grant at which a lease has certainly expired, on the controller's clock. */
   public long leaseCertainlyExpiredAfterMs() {
@@ -55,11 +52,11 @@ public record Timing(
 
   public Timing withLeaseMs(long l) {
     return new Timing(reportIntervalMs, l, clockRatePpm, leaseMarginMs, silenceMs, probeIntervalMs, probeTimeoutMs,
-        evidenceFreshMs, vetoMaxMs, permitMs, tickMs, pauseMs, promoteLagBytes, syncLagBytes);
+        evidenceFreshMs, vetoMaxMs, permitMs, tickMs, pauseMs, syncLagBytes);
   }
 
   public Timing withVetoMaxMs(long v) {
     return new Timing(reportIntervalMs, leaseMs, clockRatePpm, leaseMarginMs, silenceMs, probeIntervalMs,
-        probeTimeoutMs, evidenceFreshMs, v, permitMs, tickMs, pauseMs, promoteLagBytes, syncLagBytes);
+        probeTimeoutMs, evidenceFreshMs, v, permitMs, tickMs, pauseMs, syncLagBytes);
   }
 }
