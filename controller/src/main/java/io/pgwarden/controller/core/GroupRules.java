@@ -327,14 +327,20 @@ public final class GroupRules {
       return decision("E2-report-lsn", "election: " + assign.size() + " node(s) must report their LSN", false, assign);
     }
     if (waitingFor > 0) return Optional.empty();
+    // Positions known for this election: the live reporters, and nodes that reported with no upstream
+    // and have not been told to follow anyone since, whose WAL therefore cannot have moved.
+    List<Member> known = new ArrayList<>(reporting);
+    for (Member n : active) {
+      if (!reporting.contains(n) && frozenForElection(n)) known.add(n);
+    }
     Set<Integer> reported = new java.util.TreeSet<>();
-    for (Member n : reporting) reported.add(n.nodeId());
+    for (Member n : known) reported.add(n.nodeId());
     boolean guaranteed = true;
     Set<SyncConfig> configs = from == null ? Set.of() : possibleConfigs(from);
     for (SyncConfig c : configs) guaranteed &= c.synchronous();
     if (!configs.isEmpty() && guaranteed && !covers(configs, reported)) return Optional.empty();
     // the most advanced position among all that reported, whoever they are
-    Member advanced = reporting.stream().max(Comparator.comparingInt(this::tli).thenComparing(this::lsn)
+    Member advanced = known.stream().max(Comparator.comparingInt(this::tli).thenComparing(this::lsn)
         .thenComparing(Comparator.comparingInt(Member::nodeId).reversed())).orElse(null);
     if (advanced == null) return Optional.empty();
     long risk = 0;
@@ -368,6 +374,16 @@ public final class GroupRules {
         guaranteed ? 0L : risk, null, chosen.nodeId()));
   }
 
+  private static final Set<NodeState> NO_UPSTREAM_REPORTS = EnumSet.of(REPORT_LSN, PREPARE_PROMOTION, FAST_FORWARD,
+      JOIN_SECONDARY);
+  private static final Set<NodeState> NOT_FOLLOWING_GOALS = EnumSet.of(REPORT_LSN, PREPARE_PROMOTION, FAST_FORWARD,
+      STOP_REPLICATION, JOIN_SECONDARY, DEMOTED);
+
+  private boolean frozenForElection(Member n) {
+    NodeReport r = obs.of(n.nodeId()).report();
+    return r != null && NO_UPSTREAM_REPORTS.contains(r.state()) && NOT_FOLLOWING_GOALS.contains(n.goalState());
+  }
+
   /** Nodes that take part in an election and are asked to report their LSN (pg_auto_failover §6.3). */
   private boolean joinsElection(Member n) {
     NodeState g = n.goalState();
@@ -376,7 +392,8 @@ public final class GroupRules {
     boolean standby = EnumSet.of(SECONDARY, CATCHINGUP).contains(g) && EnumSet.of(SECONDARY, CATCHINGUP).contains(r);
     boolean maint = r == MAINTENANCE && g == CATCHINGUP;
     boolean oldPrimary = (g == DRAINING || g == DEMOTED) && r == g || (g == CATCHINGUP && r == DEMOTED);
-    return standby || maint || oldPrimary;
+    boolean waitingForAPrimaryThatFailed = g == JOIN_SECONDARY && r == JOIN_SECONDARY;
+    return standby || maint || oldPrimary || waitingForAPrimaryThatFailed;
   }
 
   // ---------------------------------------------------------------- S: rules for the other nodes
