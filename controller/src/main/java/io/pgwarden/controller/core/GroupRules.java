@@ -160,11 +160,16 @@ public final class GroupRules {
         why.add(n.name() + " is unhealthy");
       }
     }
+    // A standby the controller has not heard from since it started is still counted as the secondary
+    // its goal says it is: only evidence (silence and a failing probe) takes it out. Raising a primary
+    // to synchronous replication, though, needs standbys seen in secondary.
     int secondaries = 0;
     int quorumSecondaries = 0;
     int quorumConfigured = 0;
     for (Member n : others(p)) {
-      boolean sec = current(n, SECONDARY) && !changes.containsKey(n.nodeId());
+      boolean stays = n.goalState() == SECONDARY && !changes.containsKey(n.nodeId())
+          && (rep(n) == SECONDARY || rep(n) == null && !d.unhealthy(n.nodeId()));
+      boolean sec = pr == WAIT_PRIMARY ? current(n, SECONDARY) && !changes.containsKey(n.nodeId()) : stays;
       if (sec) secondaries++;
       if (sec && n.settings().replicationQuorum()) quorumSecondaries++;
       if (n.settings().replicationQuorum() && n.goalState() != MAINTENANCE) quorumConfigured++;

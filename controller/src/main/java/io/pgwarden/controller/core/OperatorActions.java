@@ -78,18 +78,9 @@ final class OperatorActions {
   }
 
   Dto.Operation view(Formation.OperationRecord rec, String node) {
-    return new Dto.Operation(rec.id(), s.f.name(), rec.kind(), node, status(rec), "", rec.by(), rec.at(), s.now.wall(),
-        rec.stamp());
-  }
-
-  /** An operation has succeeded once the formation settled after it: every node reached its goal. */
-  String status(Formation.OperationRecord rec) {
-    if (s.f.failover() != null) return "running";
-    FailureDetector d = new FailureDetector(s.f, s.obs, s.timing(), s.now.mono());
-    for (Member m : s.f.active()) {
-      if (d.reported(m.nodeId()) != m.goalState() && d.freshReport(m.nodeId()) != null) return "running";
-    }
-    return "succeeded";
+    Dto.Operation v = OperationStatus.view(s.f, s.obs, s.timing(), s.now, rec);
+    return new Dto.Operation(v.id(), v.formation(), v.kind(), node, v.status(), v.message(), v.by(), v.createdAt(),
+        v.updatedAt(), v.stamp());
   }
 
   // ------------------------------------------------------------------ actions

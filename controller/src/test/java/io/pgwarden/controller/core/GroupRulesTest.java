@@ -257,4 +257,15 @@ class GroupRulesTest {
     assertTrue(d.stamp().isNewerThan(new io.pgwarden.model.TermSeq(stamp.term(), stamp.seq() + 3)));
     assertNotEquals(null, h.sim(2).lastReply);
   }
+
+  @Test
+  void afterARestartThePrimaryKeepsSyncReplicationWhileStandbysHaveNotReportedYet() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.obs = Observations.boot(2, h.mono);
+    h.run(new Input.Start());
+    h.report(1);
+    h.report(1);
+    assertEquals(PRIMARY, h.goal(1), "an unknown standby is not a failed one");
+    assertEquals(SECONDARY, h.goal(2));
+  }
 }
