@@ -9,9 +9,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * A real PostgreSQL for tests: initdb'd into a temporary directory, listening on a free loopback port,
@@ -90,11 +88,6 @@ public final class TestPostgres implements AutoCloseable {
   }
 
   public static void deleteTree(Path root) {
-    if (!Files.exists(root)) return;
-    try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // best effort: temp files
-    }
+    io.pgwarden.os.Dirs.deleteTree(root);
   }
 }
