@@ -52,6 +52,7 @@ public final class BaseBackup {
   /**
    * @param slot the slot on the upstream to stream WAL through (null: a temporary slot)
    * @param maxRate pg_basebackup's --max-rate ("100M", "32k"); null for no limit
+   * @param progress called (on the thread reading pg_basebackup's output) about once a second
    */
   public Result clone(StandbyConfig.Upstream upstream, String slot, String maxRate, Duration timeout,
       Consumer<Progress> progress) {
@@ -94,7 +95,12 @@ public final class BaseBackup {
         if (m.find()) {
           totalKb[0] = Long.parseLong(m.group(2));
           if (progress != null) {
-            progress.accept(new Progress(Long.parseLong(m.group(1)), totalKb[0], Integer.parseInt(m.group(3))));
+            try {
+              progress.accept(new Progress(Long.parseLong(m.group(1)), totalKb[0], Integer.parseInt(m.group(3))));
+            } catch (RuntimeException e) {
+              // the callback runs on the output reader: it must not stop the reading
+              log.warn("{}: clone progress callback failed: {}", pg.label(), e.toString());
+            }
           }
         }
       });

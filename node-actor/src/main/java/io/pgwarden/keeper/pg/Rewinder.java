@@ -155,7 +155,9 @@ public final class Rewinder {
 
     // 4. pg_rewind
     Optional<String> savedHba = PgFiles.read(pg.file(HbaConfig.FILE));
-    new StandbyConfig(pg).clear();
+    // from here until the rejoin is complete, anything that starts this PGDATA starts a standby with no
+    // upstream (a successful pg_rewind deletes the file, the standby setup below writes it again)
+    new StandbyConfig(pg).write(null, null);
     List<String> args = new ArrayList<>(List.of("--target-pgdata=" + pg.pgdata(),
         "--source-server=" + sourceConninfo(source)));
     if (!pg.durable()) args.add("--no-sync");

@@ -16,6 +16,7 @@ import io.pgwarden.model.NodeState;
 import io.pgwarden.model.PgStatus;
 import io.pgwarden.model.TermSeq;
 import io.pgwarden.model.WalSenderInfo;
+import io.pgwarden.os.Command;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -252,9 +253,18 @@ class FailoverCycleTest {
   @Test
   @Order(6)
   void killedOldPrimaryIsRecoveredThenRewound() {
-    // node 2 (standby of node 1) is promoted; node 1 writes locally, then its postmaster is SIGKILLed
+    // node 2 (standby of node 1) is promoted WITHOUT the promoter's CHECKPOINT, after replaying enough
+    // changes that PostgreSQL's own post-promotion checkpoint is spread over many seconds: the rewind must
+    // notice that the source's pg_control still names the old timeline, and make it checkpoint
+    exec(a, "INSERT INTO t SELECT g, repeat('w', 300) FROM generate_series(12001, 17000) g");
     opsB.facts().awaitReplay(3, opsA.facts().read().lsn(), WAIT);
-    assertEquals(4, opsB.promoter().promote().timeline());
+    Command.Result pr = Command.of("pg_ctl promote", b.bin().argv("pg_ctl", "promote", "-w", "-D",
+        b.pgdata().toString()), WAIT).runningAs(b.pgUser()).run();
+    assertTrue(pr.ok(), pr.describe());
+    LocalFacts fb = opsB.facts().read();
+    assertEquals(4, fb.timeline());
+    assertEquals(3, fb.checkpointTimeline(), "test precondition: no checkpoint on the new timeline yet");
+    // node 1 writes locally, then its postmaster is SIGKILLed
     exec(a, "INSERT INTO t SELECT g, repeat('z', 200) FROM generate_series(20001, 23000) g");
     Lsn lastSeen = opsA.facts().read().lsn();
     long pid = opsA.cluster().postmasterPid().orElseThrow();
@@ -271,6 +281,7 @@ class FailoverCycleTest {
     assertEquals(4, r.toTimeline());
     assertTrue(r.oldEnd().compareTo(lastSeen) >= 0, "old end " + r.oldEnd() + " covers the last LSN seen " + lastSeen);
     assertTrue(r.bytesDiscarded() > 500_000, "bytes " + r.bytesDiscarded());
+    assertEquals(4, opsB.facts().read().checkpointTimeline(), "the rewind made the source checkpoint");
 
     opsA.cluster().start();
     opsA.facts().awaitReplay(4, opsB.facts().read().lsn(), WAIT);
