@@ -12,6 +12,7 @@ import java.util.Properties;
  * at most that long.
  */
 final class PgSql {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PgSql.class);
   static final String APP = "pgwarden_keeper";
 
   private final LocalPg pg;
@@ -50,6 +51,7 @@ final class PgSql {
   }
 
   PgOpException.SqlFailed failed(String step, SQLException e) {
+    log.warn("{}: {} failed: [{}] {}", pg.label(), step, e.getSQLState(), e.getMessage());
     return new PgOpException.SqlFailed(pg.label(), step, e.getSQLState(), e.getMessage(), e);
   }
 
