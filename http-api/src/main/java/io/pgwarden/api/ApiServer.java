@@ -64,6 +64,7 @@ public final class ApiServer implements AutoCloseable {
       Authenticator auth, ApiConfig config) {
     Config overrides = ConfigFactory.parseMap(Map.of(
         "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
+        "pekko.http.server.transparent-head-requests", "on",
         "pekko.http.server.parsing.max-content-length", Long.toString(config.maxBodyBytes())));
     ServerSettings settings = ServerSettings.create(overrides.withFallback(system.settings().config()));
     ServerBuilder builder = Http.get(system).newServerAt(config.host(), config.port()).withSettings(settings);

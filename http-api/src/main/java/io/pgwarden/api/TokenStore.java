@@ -231,7 +231,16 @@ public final class TokenStore {
     void apply(List<Entry> entries);
   }
 
+  /** File locks are held per JVM: writers inside one JVM also queue here. */
+  private static final Object WRITERS = new Object();
+
   private static void rewrite(Path file, Edit edit) {
+    synchronized (WRITERS) {
+      rewriteLocked(file, edit);
+    }
+  }
+
+  private static void rewriteLocked(Path file, Edit edit) {
     Path abs = file.toAbsolutePath();
     Path dir = abs.getParent();
     try {
