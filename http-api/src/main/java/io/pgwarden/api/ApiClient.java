@@ -176,6 +176,8 @@ public final class ApiClient {
   /**
    * The formation's events as they are journaled (server-sent events), from after {@code afterOrdering}
    * (null: from now on). The stream blocks while waiting for the next event; close it to disconnect.
+   * When the server's stream fails, reading throws an ApiException (code "stream_failed"): reconnect
+   * after the last ordering seen.
    */
   public Stream<Dto.EventView> streamEvents(String formation, Long afterOrdering) {
     HttpRequest.Builder b = builder(f(formation) + "/events/stream" + (afterOrdering == null ? "" : "?after=" + afterOrdering))
@@ -205,18 +207,23 @@ public final class ApiClient {
       public boolean hasNext() {
         if (next != null) return true;
         StringBuilder data = new StringBuilder();
+        String type = "message";
         while (in.hasNext()) {
           String line = in.next();
           if (line.isEmpty()) {
             if (!data.isEmpty()) {
+              if (type.equals("error")) throw error(500, data.toString());
               next = Json.read(data.toString(), Dto.EventView.class);
               return true;
             }
+            type = "message";
+          } else if (line.startsWith("event:")) {
+            type = line.substring(6).strip();
           } else if (line.startsWith("data:")) {
             if (!data.isEmpty()) data.append('\n');
             data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
           }
-          // other fields (id:, event:, retry:) and comments (":...") carry nothing we need
+          // other fields (id:, retry:) and comments (":...") carry nothing we need
         }
         return false;
       }

@@ -155,9 +155,14 @@ public final class ApiRoutes extends AllDirectives {
       // Also the existence check: an unknown formation fails here with 404, before the stream starts.
       return onSuccess(service.events(f, null, null, 1), newest -> {
         long start = from.orElseGet(() -> newest.events().isEmpty() ? 0L : newest.events().get(0).ordering());
-        Source<ServerSentEvent, NotUsed> events = service.liveEvents(f, start)
-            .map(e -> ServerSentEvent.create(Json.write(e), Optional.empty(), Optional.of(Long.toString(e.ordering())),
-                java.util.OptionalInt.empty()))
+        // A heartbeat first, so that the answer's headers leave at once; a failure later ends the stream
+        // with one "error" event in the API's error shape (the client reconnects with Last-Event-ID).
+        Source<ServerSentEvent, NotUsed> events = Source.single(ServerSentEvent.heartbeat())
+            .concat(service.liveEvents(f, start)
+                .map(e -> ServerSentEvent.create(Json.write(e), Optional.empty(), Optional.of(Long.toString(e.ordering())),
+                    java.util.OptionalInt.empty())))
+            .recover(Throwable.class, () -> ServerSentEvent.create(Json.write(Map.of("error", "stream_failed",
+                "message", "the event stream failed: reconnect with Last-Event-ID")), "error"))
             .keepAlive(config.sseKeepAlive(), ServerSentEvent::heartbeat);
         return completeOK(events, EventStreamMarshalling.toEventStream());
       });

@@ -395,7 +395,7 @@ class ApiServerTest {
       int blankLines = 0;
       while (it.hasNext()) {
         String l = it.next();
-        if (l.startsWith("data:") && data == null) data = l.substring(5).strip();
+        if (l.startsWith("data:") && data == null && !l.substring(5).isBlank()) data = l.substring(5).strip();
         if (l.startsWith("id:") && id == null) id = l.substring(3).strip();
         if (l.isEmpty()) blankLines++;
         if (data != null && blankLines >= 3) break; // the event's end, then two keep-alives
