@@ -12,7 +12,7 @@ import java.util.Optional;
  * @param port the TCP port; 0 picks a free one (tests)
  * @param tls HTTPS from a PKCS#12 keystore; empty for plain HTTP
  * @param maxBodyBytes the largest request body accepted; larger ones get 413
- * @param maxReportWait the longest a report's long-poll is held, whatever the keeper asks
+ * @param maxReportWait the longest a report's long-poll is held, whatever the keeper asks (at most 30 s)
  * @param sseKeepAlive how often an idle event stream sends a keep-alive comment
  * @param openMetrics serve /metrics without a token (for a scraper on a trusted network); off by
  *     default, when /metrics requires an operator token
@@ -44,7 +44,9 @@ public record ApiConfig(String host, int port, Optional<Tls> tls, long maxBodyBy
     if (maxBodyBytes < 1024) throw new IllegalArgumentException("max body bytes must be at least 1024, got " + maxBodyBytes);
     maxReportWait = maxReportWait == null ? DEFAULT_MAX_REPORT_WAIT : maxReportWait;
     sseKeepAlive = sseKeepAlive == null ? DEFAULT_SSE_KEEP_ALIVE : sseKeepAlive;
-    if (maxReportWait.isNegative()) throw new IllegalArgumentException("max report wait must not be negative");
+    if (maxReportWait.isNegative() || maxReportWait.compareTo(Duration.ofSeconds(30)) > 0) {
+      throw new IllegalArgumentException("max report wait must be between 0 and 30 s, got " + maxReportWait);
+    }
     if (sseKeepAlive.isNegative() || sseKeepAlive.isZero()) throw new IllegalArgumentException("keep-alive must be positive");
   }
 

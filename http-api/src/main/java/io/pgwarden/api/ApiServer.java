@@ -62,9 +62,12 @@ public final class ApiServer implements AutoCloseable {
   /** As {@link #start}, without blocking. A bad keystore throws at once. */
   public static CompletionStage<ApiServer> startAsync(ActorSystem<?> system, ControllerService service,
       Authenticator auth, ApiConfig config) {
+    // A held long-poll must never meet the server's request timeout (20 s by default).
+    long requestTimeoutMs = Math.max(20_000, config.maxReportWait().toMillis() + 10_000);
     Config overrides = ConfigFactory.parseMap(Map.of(
         "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
         "pekko.http.server.transparent-head-requests", "on",
+        "pekko.http.server.request-timeout", requestTimeoutMs + "ms",
         "pekko.http.server.parsing.max-content-length", Long.toString(config.maxBodyBytes())));
     ServerSettings settings = ServerSettings.create(overrides.withFallback(system.settings().config()));
     ServerBuilder builder = Http.get(system).newServerAt(config.host(), config.port()).withSettings(settings);

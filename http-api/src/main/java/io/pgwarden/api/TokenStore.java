@@ -246,8 +246,9 @@ public final class TokenStore {
     try {
       Files.createDirectories(dir);
       Path lockFile = dir.resolve(abs.getFileName() + ".lock");
-      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-          FileLock ignored = ch.lock()) {
+      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock lock = ch.lock(); // released when the channel closes
+        assert lock.isValid();
         List<Entry> entries = Files.exists(abs) ? new ArrayList<>(load(abs).entries()) : new ArrayList<>();
         edit.apply(entries);
         StringBuilder text = new StringBuilder(HEADER);

@@ -363,11 +363,13 @@ class ApiServerTest {
     assertEquals(200, head.status());
     assertTrue(head.contentType().startsWith("text/event-stream"), head.contentType());
 
-    // From now on: only what happens after connecting.
-    try (Stream<Dto.EventView> events = client.streamEvents("fs", null)) {
+    // From now on: only what happens after connecting. The client's request timeout (300 ms here)
+    // bounds the wait for the answer's headers, not the life of the stream.
+    ApiClient impatient = new ApiClient(server.baseUri(), op, Duration.ofMillis(300), null);
+    try (Stream<Dto.EventView> events = impatient.streamEvents("fs", null)) {
       Iterator<Dto.EventView> it = events.iterator();
       CompletableFuture.runAsync(() -> {
-        sleep(150);
+        sleep(700);
         fake.setGoal("fs", a.nodeId(), NodeState.PRIMARY);
       });
       Dto.EventView e = it.next();
