@@ -8,7 +8,6 @@ import io.pgwarden.persistence.Json;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
@@ -225,9 +224,5 @@ public final class ApiErrors {
 
   private static String clip(String s) {
     return s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE) + "...";
-  }
-
-  static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }

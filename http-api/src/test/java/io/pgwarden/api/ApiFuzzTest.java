@@ -177,9 +177,12 @@ class ApiFuzzTest {
       cases.add(b.toByteArray());
     }
     int answered = 0;
-    for (byte[] c : cases) {
+    int structured = cases.size() - 40;
+    for (int k = 0; k < cases.size(); k++) {
+      byte[] c = cases.get(k);
       long t = System.nanoTime();
-      String answer = raw(c);
+      // Random bytes may look like the start of a request the server waits to see finished: wait less.
+      String answer = raw(c, k < structured ? 1000 : 300);
       long took = (System.nanoTime() - t) / 1_000_000;
       if (took > 500) System.out.println("raw case took " + took + " ms: " + new String(c, 0, Math.min(60, c.length), StandardCharsets.ISO_8859_1));
       if (answer.isEmpty()) continue; // the server may just close a connection that is not HTTP at all
@@ -197,9 +200,9 @@ class ApiFuzzTest {
     assertTrue(client.health());
   }
 
-  private String raw(byte[] request) throws Exception {
+  private String raw(byte[] request, int timeoutMs) throws Exception {
     try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-      s.setSoTimeout(1000);
+      s.setSoTimeout(timeoutMs);
       OutputStream out = s.getOutputStream();
       try {
         out.write(request);
