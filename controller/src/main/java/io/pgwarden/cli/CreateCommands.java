@@ -17,9 +17,8 @@ import picocli.CommandLine.Option;
 @Command(name = "create", description = "Create a controller, a formation, or a PostgreSQL node.",
     subcommands = {CreateCommands.Monitor.class, CreateCommands.Formation.class})
 final class CreateCommands {
-  /** The first operator token, saved for local CLI use (owner-only), next to the hashed token file. */
-  static final String OPERATOR_TOKEN_FILE = "operator.token";
-  static final String TOKENS_FILE = "tokens.json";
+  static final String OPERATOR_TOKEN_FILE = ControllerConfig.OPERATOR_TOKEN_FILE;
+  static final String TOKENS_FILE = ControllerConfig.TOKENS_FILE;
 
   @Command(name = "monitor", description = "Create a controller in --dir: config, operator token, journal schema.")
   static final class Monitor implements Callable<Integer> {

@@ -11,14 +11,8 @@ import io.pgwarden.model.NodeReport;
 import io.pgwarden.model.ReportReply;
 import io.pgwarden.model.Requester;
 import io.pgwarden.model.TermSeq;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,7 +29,6 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class ControllerServiceImpl implements ControllerService {
   public static final Pattern FORMATION_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
   static final Duration ASK = Duration.ofSeconds(15);
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ActorSystem<?> system;
   private final ActorRef<FormationRegistry.Command> registry;
@@ -103,8 +96,8 @@ public final class ControllerServiceImpl implements ControllerService {
   @Override
   public CompletionStage<Dto.Registration> register(String formation, Dto.RegisterNode request) {
     if (request == null) return failed(ApiException.badRequest("missing registration body"));
-    String credential = "pgwn_" + token();
-    String hash = sha256(credential);
+    String credential = io.pgwarden.api.Credentials.newNodeCredential();
+    String hash = io.pgwarden.api.Credentials.sha256Hex(credential);
     return supervisor(formation).thenCompose(s -> apply(s, new Input.Register(request, hash)))
         .thenApply(o -> {
           Dto.Registration r = (Dto.Registration) o;
@@ -251,17 +244,7 @@ public final class ControllerServiceImpl implements ControllerService {
     return CompletableFuture.failedFuture(t);
   }
 
-  public static String token() {
-    byte[] b = new byte[32];
-    RANDOM.nextBytes(b);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-  }
-
   public static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.pgwarden.api.Credentials.sha256Hex(s);
   }
 }

@@ -12,7 +12,16 @@ public interface NodeProbe {
 
   Result probe(NodeAddress address, Duration timeout);
 
-  /** A TCP connect: the fallback when nothing better is wired in. */
+  /**
+   * The PostgreSQL startup-packet probe: any answer but "cannot connect now" means the server accepts
+   * connections; no authentication is completed.
+   */
+  NodeProbe DEFAULT = (address, timeout) -> {
+    io.pgwarden.keeper.pg.Probe.Result r = io.pgwarden.keeper.pg.Probe.probe(address.host(), address.port(), timeout);
+    return new Result(r.alive(), r.detail());
+  };
+
+  /** A TCP connect: only says the port is open. */
   NodeProbe TCP_CONNECT = (address, timeout) -> {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(address.host(), address.port()), (int) timeout.toMillis());

@@ -47,7 +47,7 @@ public final class ControllerApp implements AutoCloseable {
   public static ControllerApp start(Path dir, ControllerConfig config) {
     JournalStore store = config.journal(dir);
     store.createSchema();
-    Path tokens = dir.resolve(TokenStore.FILE_NAME);
+    Path tokens = dir.resolve(ControllerConfig.TOKENS_FILE);
     TokenStore.checkPermissions(tokens);
     TokenStore operators = TokenStore.open(tokens);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "pgwarden",

@@ -27,6 +27,10 @@ public record ControllerConfig(String role, String listenHost, int listenPort, S
     String journalPasswordFile, String tlsKeystore, String tlsPasswordFile, boolean openMetrics, Timing timing) {
 
   public static final String FILE = "pgwarden.json";
+  /** Operator tokens, hashed; owner-only. */
+  public static final String TOKENS_FILE = "tokens.json";
+  /** The first operator token in clear, owner-only, for the local command line. */
+  public static final String OPERATOR_TOKEN_FILE = "operator.token";
 
   public ControllerConfig {
     role = "controller";
