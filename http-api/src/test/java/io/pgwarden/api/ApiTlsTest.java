@@ -22,11 +22,9 @@ class ApiTlsTest {
     List<String> argv = new java.util.ArrayList<>();
     argv.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
     argv.addAll(List.of(args));
-    long t0 = System.nanoTime();
     Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool failed: " + out);
-    System.out.println("keytool " + args[0] + " took " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }
 
   @Test
