@@ -137,7 +137,7 @@ public final class FormationSupervisor
     }
     log.info("formation {}: recovered at term {} seq {}, {} node(s); epoch {}", name, f.term(), f.seq(),
         f.members().size(), deps.epoch());
-    ctx.getSelf().tell(new Apply(new Input.Start(), null));
+    ctx.getSelf().tell(new Apply(new Input.Start(f.exists()), null));
     timers.startTimerAtFixedRate("tick", new Tick(), Duration.ofMillis(deps.timing().tickMs()));
     timers.startTimerAtFixedRate("probe", new ProbeRound(), Duration.ofMillis(deps.timing().probeIntervalMs()));
   }

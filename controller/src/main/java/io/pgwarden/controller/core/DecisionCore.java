@@ -56,8 +56,8 @@ public final class DecisionCore {
     Step s = new Step(state.formation(), state.observations().tick(now.mono(), timing.pauseMs()), now);
     try {
       Object reply;
-      if (input instanceof Input.Start) {
-        reply = s.start();
+      if (input instanceof Input.Start st) {
+        reply = s.start(st.recovered());
       } else if (input instanceof Input.Tick) {
         reply = s.settle("tick");
       } else if (input instanceof Input.CreateFormation c) {
@@ -136,8 +136,8 @@ public final class DecisionCore {
 
     // ------------------------------------------------------------------ inputs
 
-    Object start() {
-      if (f.exists()) {
+    Object start(boolean recovered) {
+      if (recovered && f.exists()) {
         emit(new FormationEvent.TermRaised(f.term() + 1, "controller start (epoch " + obs.epoch() + ")", now.wall()));
       }
       return settle("start");

@@ -7,8 +7,12 @@ import io.pgwarden.model.Requester;
 
 /** What the decision core reacts to. Every input is one message to the formation's supervisor. */
 public sealed interface Input {
-  /** The supervisor finished recovering its journal: a new incarnation begins. */
-  record Start() implements Input {}
+  /**
+   * The supervisor finished recovering its journal: a new incarnation begins. {@code recovered} says
+   * whether the journal held the formation (only then may keepers know terms this incarnation did not
+   * issue, and the term is raised).
+   */
+  record Start(boolean recovered) implements Input {}
 
   record Tick() implements Input {}
 

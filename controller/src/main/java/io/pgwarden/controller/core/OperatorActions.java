@@ -87,6 +87,9 @@ final class OperatorActions {
 
   private boolean failover(String kind, Member preferred, Requester by) {
     Member w = writer();
+    if (w == null && s.f.failover() == null && !candidateInFlight()) {
+      throw ApiException.conflict("formation '" + s.f.name() + "' has no primary to fail over from");
+    }
     if (w == null || s.f.failover() != null || candidateInFlight()) {
       throw ApiException.conflict("a failover is already in progress in formation '" + s.f.name() + "'");
     }

@@ -68,7 +68,7 @@ final class CoreHarness {
     f = Formation.empty("f");
     obs = Observations.boot(1, mono);
     run(new Input.CreateFormation(FormationSettings.DEFAULT, Requester.of("test", "")));
-    run(new Input.Start());
+    run(new Input.Start(true));
   }
 
   Now now() {

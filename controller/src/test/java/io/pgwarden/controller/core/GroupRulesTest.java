@@ -208,7 +208,7 @@ class GroupRulesTest {
   void startupGraceDelaysFailoverAfterAControllerStart() {
     CoreHarness h = CoreHarness.formation("a", "b");
     h.obs = Observations.boot(2, h.mono);
-    h.run(new Input.Start());
+    h.run(new Input.Start(true));
     h.with(1, s -> {
       s.up = false;
       s.pgUp = false;
@@ -238,7 +238,7 @@ class GroupRulesTest {
     CoreHarness h = CoreHarness.formation("a", "b");
     long before = h.f.term();
     h.obs = Observations.boot(2, h.mono);
-    h.run(new Input.Start());
+    h.run(new Input.Start(true));
     assertEquals(before + 1, h.f.term());
     ReportReply r = (ReportReply) h.report(1);
     assertEquals(before + 1, r.term());
@@ -262,7 +262,7 @@ class GroupRulesTest {
   void afterARestartThePrimaryKeepsSyncReplicationWhileStandbysHaveNotReportedYet() {
     CoreHarness h = CoreHarness.formation("a", "b");
     h.obs = Observations.boot(2, h.mono);
-    h.run(new Input.Start());
+    h.run(new Input.Start(true));
     h.report(1);
     h.report(1);
     assertEquals(PRIMARY, h.goal(1), "an unknown standby is not a failed one");
