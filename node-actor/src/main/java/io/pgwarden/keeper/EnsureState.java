@@ -84,8 +84,7 @@ final class EnsureState {
     KeeperState.Ensuring e = s.ensuring;
     if (!r.idle() || e.downSinceMono() == null || e.startAttempts() == 0) return false;
     if (TransitionPlanner.ensure(s.current()).pg() != PgWanted.RUNNING) return false;
-    boolean attemptsSpent = e.startAttempts() >= r.cfg.restartAttempts()
-        && r.mono - e.lastStartMono() >= r.cfg.restartBackoffMs();
-    return attemptsSpent || r.mono - e.downSinceMono() >= r.cfg.restartGiveUpMs();
+    // each start had a full backoff to work before the next one: one more than allowed means all failed
+    return e.startAttempts() > r.cfg.restartAttempts() || r.mono - e.downSinceMono() >= r.cfg.restartGiveUpMs();
   }
 }

@@ -5,7 +5,8 @@ import io.pgwarden.model.Timing;
 /**
  * The keeper's own settings. Protocol timeouts come from {@link Timing}; the rest are local policy.
  *
- * @param restartAttempts failed starts in a state that wants PostgreSQL running before it reports FAILED
+ * @param restartAttempts starts (each given restartBackoffMs) in a state that wants PostgreSQL running
+ *     before it reports FAILED
  * @param restartGiveUpMs ... or this long down despite starts, whichever comes first
  * @param restartBackoffMs between two starts (ensure)
  * @param retryBaseMs first delay before a failed transition is retried; doubles each time
