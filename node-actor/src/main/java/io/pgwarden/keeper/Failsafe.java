@@ -26,7 +26,8 @@ final class Failsafe {
 
   static void renewThroughPeers(Run r) {
     KeeperState.Builder s = r.s;
-    if (!r.current().canTakeWrites()) {
+    // A node told to step down never renews itself: the controller is counting its lease down.
+    if (!r.current().canTakeWrites() || s.goal != null && !s.goal.state().canTakeWrites()) {
       s.failsafe = null;
       return;
     }

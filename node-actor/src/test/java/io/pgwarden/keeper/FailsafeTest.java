@@ -136,6 +136,22 @@ class FailsafeTest {
   }
 
   @Test
+  void aPrimaryToldToStepDownNeverRenewsItself() {
+    KeeperDriver d = new KeeperDriver();
+    d.peers = List.of(peer(2, SECONDARY, 50));
+    d.start(PRIMARY, ts(3, 5)).facts(PgFacts.stopped());
+    d.answer(PRIMARY, ts(3, 5));
+    d.facts(PgFacts.primary(""));
+    d.term = 4;
+    d.answer(DRAINING, ts(4, 1)); // its stop is under way when the controller disappears
+    d.advance(500);
+    d.failLastReport();
+    List<Action> a = d.advance(3_000);
+    assertEquals(List.of(), d.in(a, Action.AskPeers.class));
+    assertFalse(d.in(a, Action.FencePostgres.class).isEmpty(), "the stop hangs: the lease ends, the fence acts");
+  }
+
+  @Test
   void aReachableControllerMeansNoRound() {
     KeeperDriver d = LeaseTest.runningPrimary();
     for (int i = 0; i < 30; i++) {

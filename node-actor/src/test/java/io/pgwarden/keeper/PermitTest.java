@@ -150,6 +150,17 @@ class PermitTest {
     assertEquals(Step.START, d.lastRun().steps().get(0));
   }
 
+  /** Candidates refuse promises, so this cannot arise from events; the gate still re-checks. */
+  @Test
+  void aPromiseHoweverItCameBlocksEvenAConfirmedPermit() {
+    KeeperDriver d = atThePermitGate();
+    KeeperState.Builder b = d.state.toBuilder();
+    b.promise = new Promise(2, d.mono + 1_000, d.wall + 1_000);
+    d.state = b.build();
+    d.answer(STOP_REPLICATION, ts(4, 3));
+    assertEquals(List.of(), d.now(Action.RunSteps.class));
+  }
+
   @Test
   void aRestartedCandidateAssumesItMayHavePromised() {
     KeeperDriver d = new KeeperDriver();
