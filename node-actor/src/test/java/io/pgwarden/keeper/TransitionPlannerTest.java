@@ -188,6 +188,15 @@ class TransitionPlannerTest {
   }
 
   @Test
+  void theDocsHaveTheCurrentTables() throws java.io.IOException {
+    java.nio.file.Path doc = java.nio.file.Path.of("..", "docs", "keeper.md");
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(doc), "run from the module directory");
+    String text = java.nio.file.Files.readString(doc);
+    assertTrue(text.contains(TransitionPlanner.printTable()), "docs/keeper.md: paste TransitionPlanner.printTable()");
+    assertTrue(text.contains(TransitionPlanner.printEnsureTable()), "docs/keeper.md: paste printEnsureTable()");
+  }
+
+  @Test
   void theTablePrintsItself() {
     String t = TransitionPlanner.printTable();
     assertTrue(t.startsWith("| from | to | steps | why |"));
