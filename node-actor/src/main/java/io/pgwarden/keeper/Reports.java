@@ -13,6 +13,7 @@ final class Reports {
 
   static void sendIfDue(Run r) {
     KeeperState.Builder s = r.s;
+    if (s.leaving) return; // the drop is confirmed: nothing more to say
     KeeperState.Reporting rep = s.reporting;
     boolean confirm = Transitions.wantsConfirmation(r);
     long interval = r.t.reportIntervalMs();
