@@ -68,7 +68,7 @@ public final class ControllerServiceImpl implements ControllerService {
       return failed(ApiException.badRequest(e.getMessage()));
     }
     CompletionStage<ActorRef<FormationSupervisor.Command>> sup =
-        AskPattern.ask(registry, reply -> new FormationRegistry.Ensure(r.name(), reply), ASK, system.scheduler());
+        Asks.plain(AskPattern.ask(registry, reply -> new FormationRegistry.Ensure(r.name(), reply), ASK, system.scheduler()));
     return sup.thenCompose(s -> apply(s, new Input.CreateFormation(settings, by)))
         .thenApply(o -> Views.summary((Formation) o));
   }
@@ -76,7 +76,7 @@ public final class ControllerServiceImpl implements ControllerService {
   @Override
   public CompletionStage<List<Dto.FormationSummary>> formations() {
     CompletionStage<Map<String, ActorRef<FormationSupervisor.Command>>> all =
-        AskPattern.ask(registry, FormationRegistry.All::new, ASK, system.scheduler());
+        Asks.plain(AskPattern.ask(registry, FormationRegistry.All::new, ASK, system.scheduler()));
     return all.thenCompose(m -> {
       List<CompletableFuture<FormationSupervisor.Snapshot>> views = new ArrayList<>();
       for (var s : m.values()) views.add(view(s).toCompletableFuture());
@@ -114,9 +114,9 @@ public final class ControllerServiceImpl implements ControllerService {
     }
     long waitMs = wait == null ? 0 : Math.max(0, Math.min(wait.toMillis(), 10_000));
     return supervisor(formation).thenCompose(s -> {
-      CompletionStage<Object> r = AskPattern.ask(s,
+      CompletionStage<Object> r = Asks.plain(AskPattern.ask(s,
           reply -> new FormationSupervisor.Report(nodeId, report, knownGoal, waitMs, reply),
-          ASK.plusMillis(waitMs), system.scheduler());
+          ASK.plusMillis(waitMs), system.scheduler()));
       return r.thenCompose(ControllerServiceImpl::unwrap);
     }).thenApply(o -> {
       ReportReply rr = (ReportReply) o;
@@ -210,7 +210,7 @@ public final class ControllerServiceImpl implements ControllerService {
       return failed(ApiException.notFound("formation '" + formation + "' does not exist"));
     }
     CompletionStage<Optional<ActorRef<FormationSupervisor.Command>>> r =
-        AskPattern.ask(registry, reply -> new FormationRegistry.Lookup(formation, reply), ASK, system.scheduler());
+        Asks.plain(AskPattern.ask(registry, reply -> new FormationRegistry.Lookup(formation, reply), ASK, system.scheduler()));
     return r.thenCompose(o -> o.<CompletionStage<ActorRef<FormationSupervisor.Command>>>map(
         CompletableFuture::completedFuture).orElseGet(
         () -> failed(ApiException.notFound("formation '" + formation + "' does not exist"))));
@@ -226,12 +226,12 @@ public final class ControllerServiceImpl implements ControllerService {
   }
 
   private CompletionStage<FormationSupervisor.Snapshot> view(ActorRef<FormationSupervisor.Command> s) {
-    return AskPattern.ask(s, FormationSupervisor.View::new, ASK, system.scheduler());
+    return Asks.plain(AskPattern.ask(s, FormationSupervisor.View::new, ASK, system.scheduler()));
   }
 
   private CompletionStage<Object> apply(ActorRef<FormationSupervisor.Command> s, Input input) {
-    CompletionStage<Object> r = AskPattern.ask(s, reply -> new FormationSupervisor.Apply(input, reply), ASK,
-        system.scheduler());
+    CompletionStage<Object> r = Asks.plain(AskPattern.ask(s, reply -> new FormationSupervisor.Apply(input, reply), ASK,
+        system.scheduler()));
     return r.thenCompose(ControllerServiceImpl::unwrap);
   }
 

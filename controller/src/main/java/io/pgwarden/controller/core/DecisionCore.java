@@ -59,7 +59,7 @@ public final class DecisionCore {
       if (input instanceof Input.Start st) {
         reply = s.start(st.recovered());
       } else if (input instanceof Input.Tick) {
-        reply = s.settle("tick");
+        reply = s.steady() ? null : s.settle("tick");
       } else if (input instanceof Input.CreateFormation c) {
         reply = s.createFormation(c);
       } else if (input instanceof Input.DropFormation d) {
@@ -231,12 +231,19 @@ public final class DecisionCore {
         emit(new FormationEvent.SystemIdentifierSet(r.systemIdentifier(), m.nodeId(), now.wall()));
       }
       confirmQuorum(m, r);
-      notes.add(new Outcome.NodeNote(m.nodeId(), new NodeEvent.StateReached(r.state(), r.executed(), r.timeline(),
-          r.lsn(), now.wall())));
-      if (r.lastRejoin() != null) {
+      // Facts for the node's own journal, sent when they differ from the previous report (the NodeActor
+      // checks again against what it journaled, which also covers a controller restart).
+      NodeReport prev = before.report();
+      if (prev == null || prev.state() != r.state()) {
+        notes.add(new Outcome.NodeNote(m.nodeId(), new NodeEvent.StateReached(r.state(), r.executed(), r.timeline(),
+            r.lsn(), now.wall())));
+      }
+      if (r.lastRejoin() != null && (prev == null || !r.lastRejoin().equals(prev.lastRejoin()))) {
         notes.add(new Outcome.NodeNote(m.nodeId(), new NodeEvent.Rewound(r.lastRejoin(), now.wall())));
       }
-      if (r.fenced()) notes.add(new Outcome.NodeNote(m.nodeId(), new NodeEvent.Fenced(r.knownTerm(), now.wall())));
+      if (r.fenced() && (prev == null || !prev.fenced())) {
+        notes.add(new Outcome.NodeNote(m.nodeId(), new NodeEvent.Fenced(r.knownTerm(), now.wall())));
+      }
       if (m.goalState() == NodeState.DROPPED && r.state() == NodeState.DROPPED) {
         emit(new FormationEvent.NodeRemoved(m.nodeId(), "keeper confirmed the drop", Requester.CONTROLLER,
             now.wall()));
@@ -251,8 +258,26 @@ public final class DecisionCore {
 
     Object probe(Input.Probe p) {
       if (!f.members().containsKey(p.nodeId())) return null;
+      Boolean before = obs.of(p.nodeId()).probeOk();
       obs = obs.with(p.nodeId(), obs.of(p.nodeId()).withProbe(p.ok(), p.detail(), now.mono()));
-      return settle("probe");
+      // an unchanged answer changes nothing now; how long a probe has been failing is the ticks' business
+      return before != null && before == p.ok() ? null : settle("probe");
+    }
+
+    /**
+     * Nothing can become due before the next tick: no failover is in progress, every node reported its
+     * goal as reached, and every report is young enough that no silence can be crossed within two ticks.
+     * Ticks then skip the rules, which keeps a controller of thousands of idle formations cheap.
+     */
+    boolean steady() {
+      if (!f.exists() || f.failover() != null) return false;
+      long margin = 2 * timing.tickMs();
+      for (Member m : f.active()) {
+        Observed o = obs.of(m.nodeId());
+        if (o.report() == null || o.report().state() != m.goalState()) return false;
+        if (now.mono() - Math.max(o.reportMono(), obs.pauseEndMono()) > timing.silenceMs() - margin) return false;
+      }
+      return true;
     }
 
     /**
