@@ -67,7 +67,9 @@ public final class Pgwarden implements Callable<Integer> {
           case 401 -> "pass an operator token with --token, PGWARDEN_TOKEN or --token-file";
           case 403 -> "this credential may not do that: use an operator token";
           case 404 -> "check the --formation and --name given (pgwarden show state lists the nodes)";
-          case 409 -> "wait for the formation to settle (pgwarden show state), then retry";
+          case 400 -> "check the values given (pgwarden help <command>)";
+          case 409 -> "the formation's current state does not allow it: check 'pgwarden show state', then retry"
+              + " or change the request";
           default -> "see the controller's log for details";
         };
         return new Failure(a.getMessage() + " (" + a.code() + ", HTTP " + a.status() + ")", hint, FAILED);
