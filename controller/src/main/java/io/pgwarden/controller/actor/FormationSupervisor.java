@@ -1,5 +1,6 @@
 package io.pgwarden.controller.actor;
 
+import io.pgwarden.api.ApiException;
 import io.pgwarden.controller.core.DecisionCore;
 import io.pgwarden.controller.core.Formation;
 import io.pgwarden.controller.core.Input;
@@ -197,7 +198,20 @@ public final class FormationSupervisor
 
   private Effect<FormationEvent, Formation> run(Formation f, Input input, ActorRef<Object> replyTo,
       AfterPersist then) {
-    Outcome o = core.handle(new DecisionCore.State(f, obs), input, deps.clock().now());
+    Outcome o;
+    try {
+      o = core.handle(new DecisionCore.State(f, obs), input, deps.clock().now());
+    } catch (RuntimeException e) {
+      // A bug in the core: the input is refused and nothing changes; the supervisor keeps running.
+      String ref = java.util.UUID.randomUUID().toString().substring(0, 8);
+      log.error("formation {}: internal error {} while handling {}; nothing changed", name, ref,
+          input.getClass().getSimpleName(), e);
+      ApiException err = new ApiException(500, "internal", "internal error " + ref
+          + " (the controller log has the details)");
+      if (replyTo != null) replyTo.tell(err);
+      if (then != null) then.run(f, err);
+      return Effect().none();
+    }
     obs = o.observations();
     List<FormationEvent> events = o.events();
     if (events.isEmpty()) {

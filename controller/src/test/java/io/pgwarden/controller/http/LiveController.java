@@ -76,9 +76,12 @@ public final class LiveController implements AutoCloseable {
     }
   }
 
-  /** Idealised keepers for {@code formation}, stopped when the controller is closed. */
+  /**
+   * Idealised keepers for {@code formation}, stopped when the controller is closed. Their reports are
+   * held up to the report interval of the controller's timing.
+   */
   public SimKeepers keepers(String formation) {
-    SimKeepers k = new SimKeepers(base, formation, api);
+    SimKeepers k = new SimKeepers(base, formation, api, Duration.ofMillis(config.timing().reportIntervalMs()));
     keepers.add(k);
     return k;
   }

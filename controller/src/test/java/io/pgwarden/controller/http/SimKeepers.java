@@ -34,8 +34,7 @@ import java.util.function.BooleanSupplier;
  * a password). The simulation's facts are shared by all keepers of the formation (one lock).
  */
 public final class SimKeepers implements AutoCloseable {
-  /** How long a report may be held: the keeper's report interval. */
-  public static final Duration WAIT = Duration.ofMillis(100);
+  private final Duration wait;
 
   private final URI base;
   private final String formation;
@@ -50,10 +49,12 @@ public final class SimKeepers implements AutoCloseable {
 
   private volatile GoalListener listener = (n, r, t) -> { };
 
-  SimKeepers(URI base, String formation, ApiClient operator) {
+  /** @param wait how long a report may be held (the long-poll): the keeper's report interval */
+  SimKeepers(URI base, String formation, ApiClient operator, Duration wait) {
     this.base = base;
     this.formation = formation;
     this.operator = operator;
+    this.wait = wait;
   }
 
   public void onGoal(GoalListener l) {
@@ -127,7 +128,7 @@ public final class SimKeepers implements AutoCloseable {
           known = executed;
         }
         try {
-          ReportReply reply = client.report(formation, id, r, known, WAIT);
+          ReportReply reply = client.report(formation, id, r, known, wait);
           long at = System.nanoTime();
           boolean newGoal;
           synchronized (lock) {
@@ -179,12 +180,26 @@ public final class SimKeepers implements AutoCloseable {
     }
   }
 
-  /** Registers a node with the operator token and starts its keeper; returns once it reported once. */
+  /** Registers a node with the operator token and starts its keeper. */
   public Sim add(String name) {
     return add(name, null, null);
   }
 
   public Sim add(String name, Integer candidatePriority, Boolean replicationQuorum) {
+    Sim s = register(name, candidatePriority, replicationQuorum);
+    s.loop.start();
+    return s;
+  }
+
+  /**
+   * Registers a node and starts its postmaster, but no keeper loop: the test reports for it by hand
+   * with {@link Sim#credential}.
+   */
+  public Sim addManual(String name) {
+    return register(name, null, null);
+  }
+
+  private Sim register(String name, Integer candidatePriority, Boolean replicationQuorum) {
     ServerSocket pm;
     try {
       pm = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -199,7 +214,6 @@ public final class SimKeepers implements AutoCloseable {
       nodes.put(s.id, s);
     }
     s.accept.start();
-    s.loop.start();
     return s;
   }
 
