@@ -39,6 +39,15 @@ public final class Pgwarden implements Callable<Integer> {
     CommandLine cl = new CommandLine(new Pgwarden());
     cl.setOut(out);
     cl.setErr(err);
+    cl.setParameterExceptionHandler((ex, args2) -> {
+      CommandLine cmd = ex.getCommandLine();
+      String name = cmd.getCommandSpec().qualifiedName(" ");
+      cmd.getErr().println("error: " + ex.getMessage());
+      cmd.getErr().println("hint: see '" + name + " --help'"
+          + (cmd.getSubcommands().isEmpty() ? "" : " for its commands"));
+      cmd.getErr().flush();
+      return USAGE;
+    });
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       Failure f = Failure.of(ex);
       cmd.getErr().println("error: " + f.cause());

@@ -135,12 +135,15 @@ final class ShowCommands {
       List<Dto.EventView> first = new ArrayList<>(page.events());
       java.util.Collections.reverse(first);
       long last = first.isEmpty() ? 0L : first.get(first.size() - 1).ordering();
+      // new events come one at a time: align them on widths wide enough for every type and source
+      int[] widths = {24, 14, 26, 7};
+      for (Dto.EventView e : first) widths[1] = Math.max(widths[1], e.persistenceId().length());
       if (json) {
         for (Dto.EventView e : first) out.println(Json.write(e));
       } else {
-        List<List<String>> rows = new ArrayList<>();
-        for (Dto.EventView e : first) rows.add(row(e));
-        out.print(Tables.render(HEADER, rows));
+        out.println(Tables.line(HEADER, widths));
+        out.println(Tables.rule(widths));
+        for (Dto.EventView e : first) out.println(Tables.line(row(e), widths));
       }
       out.flush();
       int seen = 0;
@@ -151,7 +154,7 @@ final class ShowCommands {
             Dto.EventView e = it.next();
             if (e.ordering() <= last) continue;
             last = e.ordering();
-            out.println(json ? Json.write(e) : String.join(" | ", row(e)));
+            out.println(json ? Json.write(e) : Tables.line(row(e), widths));
             out.flush();
             if (watchCount > 0 && ++seen >= watchCount) return Pgwarden.OK;
           }
@@ -165,14 +168,37 @@ final class ShowCommands {
       }
     }
 
+    /** One line on an event: what it says, and who asked for it when an operator did. */
     static String describe(Dto.EventView e) {
       var ev = e.event();
-      if (ev.has("rule")) return ev.path("rule").asText() + ": " + ev.path("reason").asText();
-      if (ev.has("state")) return "reached " + ev.path("state").asText();
-      if (ev.has("healthy")) return (ev.path("healthy").asBoolean() ? "healthy" : "unhealthy") + " ("
-          + ev.path("observer").asText() + ": " + ev.path("detail").asText() + ")";
-      if (ev.has("reason")) return ev.path("reason").asText();
-      return ev.toString().length() > 120 ? ev.toString().substring(0, 117) + "..." : ev.toString();
+      if (ev == null) return "";
+      String what;
+      if (ev.has("rule")) {
+        what = ev.path("rule").asText() + ": " + ev.path("reason").asText();
+      } else if (ev.has("state")) {
+        what = "reached " + ev.path("state").asText();
+      } else if (ev.has("healthy")) {
+        what = (ev.path("healthy").asBoolean() ? "healthy" : "unhealthy") + " (" + ev.path("observer").asText() + ": "
+            + ev.path("detail").asText() + ")";
+      } else if (ev.has("address")) {
+        what = ev.path("name").asText() + " registered at " + ev.path("address").path("host").asText() + ":"
+            + ev.path("address").path("port").asText();
+      } else if (ev.has("settings")) {
+        what = (ev.has("node_id") ? "node " + ev.path("node_id").asText() + " " : "") + "settings "
+            + ev.path("settings");
+      } else if (ev.has("reason") && ev.path("reason").isTextual()) {
+        what = ev.path("reason").asText();
+      } else {
+        String json = ev.toString();
+        what = json.length() > 120 ? json.substring(0, 117) + "..." : json;
+      }
+      var by = ev.path("by");
+      String who = by.path("who").asText("");
+      if (!ev.has("rule") && !who.isEmpty() && !who.equals("controller")) {
+        String why = by.path("reason").asText("");
+        what += " (by " + who + (why.isEmpty() ? "" : ": " + why) + ")";
+      }
+      return what;
     }
   }
 

@@ -41,7 +41,7 @@ final class Tables {
   private static void line(StringBuilder sb, List<String> cells, int[] w) {
     for (int i = 0; i < w.length; i++) {
       String c = cells.get(i) == null ? "" : cells.get(i);
-      sb.append(i == 0 ? "" : " | ").append(c).append(" ".repeat(w[i] - c.length()));
+      sb.append(i == 0 ? "" : " | ").append(c).append(" ".repeat(Math.max(0, w[i] - c.length())));
     }
     sb.append(stripTrailing(sb)).append('\n');
   }

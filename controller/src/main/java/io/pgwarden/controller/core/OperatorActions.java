@@ -56,7 +56,9 @@ final class OperatorActions {
         throw ApiException.conflict("idempotency key '" + key + "' was used for another request (" + rec.id() + ", "
             + rec.kind() + "): use a new key for a new request");
       }
-      return view(rec, req.node());
+      Dto.Operation earlier = view(rec, req.node());
+      return new Dto.Operation(earlier.id(), earlier.formation(), kind, earlier.node(), earlier.status(),
+          earlier.message(), earlier.by(), earlier.createdAt(), earlier.updatedAt(), earlier.stamp());
     }
     boolean longAction = switch (kind) {
       case "failover", "switchover" -> failover(kind, null, by);

@@ -219,6 +219,24 @@ class LiveApiTest {
     assertTrue(wokenMs < 1_000, "answered at the goal change, not at the end of its 5 s wait: " + wokenMs + " ms");
     // a node reporting as another node is refused
     assertError(http.post(nodes + "/" + y.id + "/report", x.credential, reached), 403, "forbidden");
+
+    // a node dropped while its report is held: the held report is answered at once, 404
+    TermSeq yStamp = c.api.state("creds").nodes().stream().filter(n -> n.nodeId() == y.id).findFirst().orElseThrow()
+        .stamp();
+    ApiClient yc = new ApiClient(c.base, y.credential);
+    CompletableFuture<ReportReply> yPoll = yc.reportAsync("creds", y.id,
+        report(NodeState.CATCHINGUP, yStamp, yReply.term(), true, x.id), yStamp, Duration.ofSeconds(5));
+    Thread.sleep(50);
+    long term = c.api.state("creds").term();
+    long t2 = System.nanoTime();
+    assertEquals(200, http.post(F + "/creds/actions", op, "{\"kind\":\"drop-node\",\"node\":\"y\",\"force\":true}")
+        .status());
+    java.util.concurrent.ExecutionException gone = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> yPoll.get(3, TimeUnit.SECONDS));
+    assertEquals(404, ((io.pgwarden.api.ApiException) gone.getCause()).status(), gone.toString());
+    assertTrue((System.nanoTime() - t2) / 1_000_000 < 1_000, "answered at the drop");
+    assertError(http.post(nodes + "/" + y.id + "/report", y.credential, reached), 401, "unauthorized");
+    assertEquals(term, c.api.state("creds").term(), "the supervisor ran on: no restart raised the term");
   }
 
   // ---- views ----------------------------------------------------------------------------------------

@@ -111,6 +111,11 @@ public final class SimKeepers implements AutoCloseable {
       return lastReply;
     }
 
+    /** False once the keeper stopped (closed, or dropped from its formation). */
+    public boolean running() {
+      return running;
+    }
+
     public int port() {
       return postmaster.getLocalPort();
     }
@@ -139,6 +144,10 @@ public final class SimKeepers implements AutoCloseable {
           }
           if (newGoal) listener.received(this, reply, at);
         } catch (ApiException e) {
+          if (state == NodeState.DROPPED && e.status() / 100 == 4) {
+            running = false; // removed from the formation: the keeper's work is done
+            break;
+          }
           errors++;
           lastError = e;
           if (running) LiveController.sleep(20);
