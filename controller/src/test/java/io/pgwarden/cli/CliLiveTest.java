@@ -191,7 +191,10 @@ class CliLiveTest {
     List<String> lines = r.out().lines().toList();
     assertTrue(lines.get(0).matches("switchover: accepted \\(op-\\d+\\)"), lines.get(0));
     assertTrue(lines.get(1).startsWith("Time") && lines.get(1).contains("Reported State"), lines.get(1));
-    assertTrue(r.out().contains("draining") && r.out().contains("prepare_promotion"), r.out());
+    assertTrue(lines.stream().anyMatch(l -> l.contains("| node_a |")) && lines.stream().anyMatch(
+        l -> l.contains("| node_b |")), r.out());
+    assertTrue(List.of("draining", "demote_timeout", "demoted", "prepare_promotion", "stop_replication",
+        "wait_primary").stream().anyMatch(r.out()::contains), "the progress shows the way there: " + r.out());
     assertTrue(lines.get(lines.size() - 1).startsWith("switchover succeeded in "), r.out());
     Dto.FormationState after = keepers.awaitSettled(Duration.ofSeconds(10));
     assertNotEquals(before, after.primaryNodeId());
