@@ -221,6 +221,20 @@ class CliLiveTest {
     assertTrue(off.out().lines().toList().get(off.out().lines().toList().size() - 1)
         .startsWith("maintenance-off succeeded"), off.out());
     keepers.awaitSettled(Duration.ofSeconds(10));
+
+    // an action that does not settle within --wait: exit 1, and it goes on once the keeper moves
+    keepers.node("node_b").frozen = true;
+    try {
+      Run slow = cli("enable", "maintenance", "--name", "node_b", "--wait", "1");
+      twoLines(slow, 1, ") did not settle within 1 s", "pgwarden show state --watch --formation app");
+      assertTrue(slow.out().contains("wait_maintenance"), slow.out());
+    } finally {
+      keepers.node("node_b").frozen = false;
+    }
+    SimKeepers.await(() -> keepers.node("node_b").state() == NodeState.MAINTENANCE, Duration.ofSeconds(5),
+        "in maintenance at last");
+    ok(cli("disable", "maintenance", "--name", "node_b", "--wait", "20"));
+    keepers.awaitSettled(Duration.ofSeconds(10));
   }
 
   @Test

@@ -128,6 +128,8 @@ class LiveApiTest {
     assertEquals("tmp", http.get(F + "/tmp", op).as(Dto.FormationSummary.class).name());
     assertError(http.get(F + "/nope", op), 404, "not_found");
 
+    assertError(http.send("DELETE", F + "/app", op, null, (byte[]) null), 409, "conflict"); // it has nodes
+    assertError(http.send("DELETE", F + "/nope", op, null, (byte[]) null), 404, "not_found");
     RawHttp.Resp dropped = http.send("DELETE", F + "/tmp?reason=done", op, null, (byte[]) null);
     assertEquals(200, dropped.status(), dropped.toString());
     assertTrue(dropped.json().path("dropped").asBoolean());

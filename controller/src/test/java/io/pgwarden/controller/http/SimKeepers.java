@@ -73,6 +73,8 @@ public final class SimKeepers implements AutoCloseable {
     volatile boolean running = true;
     /** The keeper reports (false: it is silent, as if its host had stopped). */
     public volatile boolean reporting = true;
+    /** The keeper reports but does not carry out new goals (as if each took forever). */
+    public volatile boolean frozen;
     /** The postmaster answers probes. */
     public volatile boolean pgUp = true;
     volatile NodeState state = NodeState.INIT;
@@ -139,10 +141,11 @@ public final class SimKeepers implements AutoCloseable {
           synchronized (lock) {
             lastReply = reply;
             knownTerm = Math.max(knownTerm, reply.term());
-            newGoal = reply.goal().stamp().isNewerThan(executed);
+            newGoal = reply.goal().stamp().isNewerThan(executed) && !frozen;
             if (newGoal) execute(this, reply);
           }
           if (newGoal) listener.received(this, reply, at);
+          if (frozen) LiveController.sleep(wait.toMillis()); // still "working" on the goal
         } catch (ApiException e) {
           if (state == NodeState.DROPPED && e.status() / 100 == 4) {
             running = false; // removed from the formation: the keeper's work is done
