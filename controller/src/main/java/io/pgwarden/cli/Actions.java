@@ -42,42 +42,83 @@ abstract class Actions implements Callable<Integer> {
     ApiClient c = conn.client();
     PrintWriter out = spec.commandLine().getOut();
     Dto.Operation op = c.perform(formation, request("cli-" + UUID.randomUUID()));
-    if (json) {
-      out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(op));
-    } else {
-      out.println(op.kind() + ": " + op.status() + " (" + op.id() + ")");
+    if (!json) {
+      out.println(op.kind() + (op.node() == null ? "" : " of " + op.node()) + ": " + op.status() + " (" + op.id()
+          + ")");
+      out.flush();
     }
+    if (waitSeconds > 0 && !settled(op)) op = follow(c, op, out);
+    if (json) out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(op));
     out.flush();
-    if (waitSeconds > 0 && !"succeeded".equals(op.status())) return follow(c, op, out);
+    if ("failed".equals(op.status())) {
+      throw new Pgwarden.UserError(op.kind() + " failed" + (op.message() == null || op.message().isEmpty() ? ""
+          : ": " + op.message()), "see why with 'pgwarden show events --formation " + formation + "'");
+    }
     return Pgwarden.OK;
   }
 
-  /** Prints every state change until the operation settles or --wait runs out. */
-  int follow(ApiClient c, Dto.Operation op, PrintWriter out) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(waitSeconds).toNanos();
+  private static boolean settled(Dto.Operation op) {
+    return "succeeded".equals(op.status()) || "failed".equals(op.status());
+  }
+
+  private static final List<String> PROGRESS = List.of("Time", "Name", "Node", "Host:Port", "Reported State",
+      "Assigned State");
+
+  /**
+   * Prints a line each time a node's reported or assigned state changes, until the operation settles
+   * (returned) or --wait runs out (a UserError).
+   */
+  Dto.Operation follow(ApiClient c, Dto.Operation op, PrintWriter out) throws InterruptedException {
+    long started = System.nanoTime();
+    long deadline = started + Duration.ofSeconds(waitSeconds).toNanos();
     Map<Integer, String> seen = new TreeMap<>();
-    if (!json) out.print(Tables.render(List.of("Time", "Name", "Node", "Host:Port", "Current State", "Assigned State"),
-        List.of()));
-    while (System.nanoTime() < deadline) {
+    int[] widths = null;
+    while (true) {
       Dto.FormationState s = c.state(formation);
-      for (Dto.NodeView n : s.nodes()) {
-        String now = n.reportedState() + "/" + n.assignedState();
-        if (!now.equals(seen.put(n.nodeId(), now)) && !json) {
-          out.printf("%s | %s | %d | %s:%d | %s | %s%n", LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")),
-              n.name(), n.nodeId(), n.host(), n.port(), n.reportedState(), n.assignedState());
-          out.flush();
+      if (!json) {
+        if (widths == null) {
+          widths = widths(s);
+          out.println(Tables.line(PROGRESS, widths));
+          out.println(Tables.rule(widths));
         }
+        for (Dto.NodeView n : s.nodes()) {
+          String reported = n.reportedState() == null ? "?" : n.reportedState().wireName();
+          String now = reported + "/" + n.assignedState().wireName();
+          if (!now.equals(seen.put(n.nodeId(), now))) {
+            out.println(Tables.line(List.of(LocalTime.now().format(CLOCK), n.name(), String.valueOf(n.nodeId()),
+                n.host() + ":" + n.port(), reported, n.assignedState().wireName()), widths));
+          }
+        }
+        out.flush();
       }
       Dto.Operation cur = c.operation(formation, op.id());
-      if ("succeeded".equals(cur.status()) || "failed".equals(cur.status())) {
-        if (!json) out.println(op.kind() + " " + cur.status());
-        return "succeeded".equals(cur.status()) ? Pgwarden.OK : Pgwarden.FAILED;
+      if (settled(cur)) {
+        if (!json) out.printf("%s %s in %.1f s%n", op.kind(), cur.status(), (System.nanoTime() - started) / 1e9);
+        return cur;
       }
-      Thread.sleep(200);
+      if (System.nanoTime() > deadline) break;
+      Thread.sleep(100);
     }
-    throw new Pgwarden.UserError(op.kind() + " did not settle within " + waitSeconds + " s",
-        "follow it with 'pgwarden show state --watch'; it may still complete");
+    out.flush();
+    throw new Pgwarden.UserError(op.kind() + " (" + op.id() + ") did not settle within " + waitSeconds + " s",
+        "follow it with 'pgwarden show state --watch --formation " + formation + "'; it may still complete");
   }
+
+  private static int[] widths(Dto.FormationState s) {
+    int[] w = new int[PROGRESS.size()];
+    for (int i = 0; i < w.length; i++) w[i] = PROGRESS.get(i).length();
+    w[0] = Math.max(w[0], 12);
+    w[4] = Math.max(w[4], 19); // the longest state name, prepare_maintenance
+    w[5] = Math.max(w[5], 19);
+    for (Dto.NodeView n : s.nodes()) {
+      w[1] = Math.max(w[1], n.name().length());
+      w[2] = Math.max(w[2], String.valueOf(n.nodeId()).length());
+      w[3] = Math.max(w[3], (n.host() + ":" + n.port()).length());
+    }
+    return w;
+  }
+
+  private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
   Dto.OperatorRequest req(String kind, String node, Boolean allowFailover, Boolean force, Long value, String key) {
     return new Dto.OperatorRequest(kind, node, allowFailover, force, value, reason, key);

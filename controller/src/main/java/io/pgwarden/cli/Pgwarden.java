@@ -39,6 +39,15 @@ public final class Pgwarden implements Callable<Integer> {
     CommandLine cl = new CommandLine(new Pgwarden());
     cl.setOut(out);
     cl.setErr(err);
+    cl.setParameterExceptionHandler((ex, args2) -> {
+      CommandLine cmd = ex.getCommandLine();
+      String name = cmd.getCommandSpec().qualifiedName(" ");
+      cmd.getErr().println("error: " + ex.getMessage());
+      cmd.getErr().println("hint: see '" + name + " --help'"
+          + (cmd.getSubcommands().isEmpty() ? "" : " for its commands"));
+      cmd.getErr().flush();
+      return USAGE;
+    });
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       Failure f = Failure.of(ex);
       cmd.getErr().println("error: " + f.cause());
@@ -67,7 +76,9 @@ public final class Pgwarden implements Callable<Integer> {
           case 401 -> "pass an operator token with --token, PGWARDEN_TOKEN or --token-file";
           case 403 -> "this credential may not do that: use an operator token";
           case 404 -> "check the --formation and --name given (pgwarden show state lists the nodes)";
-          case 409 -> "wait for the formation to settle (pgwarden show state), then retry";
+          case 400 -> "check the values given (pgwarden help <command>)";
+          case 409 -> "the formation's current state does not allow it: check 'pgwarden show state', then retry"
+              + " or change the request";
           default -> "see the controller's log for details";
         };
         return new Failure(a.getMessage() + " (" + a.code() + ", HTTP " + a.status() + ")", hint, FAILED);

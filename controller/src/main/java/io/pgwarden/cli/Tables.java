@@ -23,10 +23,25 @@ final class Tables {
     return sb.toString();
   }
 
+  /** One row aligned to the given widths, without trailing blanks or newline. */
+  static String line(List<String> cells, int[] w) {
+    StringBuilder sb = new StringBuilder();
+    line(sb, cells, w);
+    sb.setLength(sb.length() - 1);
+    return sb.toString();
+  }
+
+  /** The rule under a header of these widths. */
+  static String rule(int[] w) {
+    List<String> rule = new ArrayList<>();
+    for (int x : w) rule.add("-".repeat(x));
+    return line(rule, w);
+  }
+
   private static void line(StringBuilder sb, List<String> cells, int[] w) {
     for (int i = 0; i < w.length; i++) {
       String c = cells.get(i) == null ? "" : cells.get(i);
-      sb.append(i == 0 ? "" : " | ").append(c).append(" ".repeat(w[i] - c.length()));
+      sb.append(i == 0 ? "" : " | ").append(c).append(" ".repeat(Math.max(0, w[i] - c.length())));
     }
     sb.append(stripTrailing(sb)).append('\n');
   }

@@ -157,8 +157,18 @@ public final class ControllerServiceImpl implements ControllerService {
   @Override
   public CompletionStage<Dto.Operation> perform(String formation, Dto.OperatorRequest request, Requester by) {
     if (request == null) return failed(ApiException.badRequest("missing action body"));
-    return supervisor(formation).thenCompose(s -> apply(s, new Input.Operator(request, by)))
-        .thenApply(o -> (Dto.Operation) o);
+    // Operations are recorded (and found again by GET .../operations/{id}) by their idempotency key: an
+    // action sent without one gets a key made here, so that the Location it is answered with resolves.
+    Dto.OperatorRequest req = request;
+    Requester who = by;
+    if (by == null || by.idempotencyKey() == null || by.idempotencyKey().isEmpty()) {
+      String key = "auto-" + java.util.UUID.randomUUID();
+      who = new Requester(by == null ? "unknown" : by.who(), by == null ? "" : by.reason(), key);
+      req = new Dto.OperatorRequest(request.kind(), request.node(), request.allowFailover(), request.force(),
+          request.value(), request.reason(), key);
+    }
+    Input.Operator input = new Input.Operator(req, who);
+    return supervisor(formation).thenCompose(s -> apply(s, input)).thenApply(o -> (Dto.Operation) o);
   }
 
   @Override

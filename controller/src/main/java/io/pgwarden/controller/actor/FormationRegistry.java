@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
@@ -101,7 +102,10 @@ public final class FormationRegistry {
   }
 
   private ActorRef<FormationSupervisor.Command> supervisor(String formation) {
-    return supervisors.computeIfAbsent(formation,
-        f -> ctx.spawn(FormationSupervisor.create(f, depsFor()), "formation-" + f));
+    // A failure the supervisor does not handle itself restarts it from its journal (a new incarnation)
+    // instead of leaving the formation without a supervisor until the controller restarts.
+    return supervisors.computeIfAbsent(formation, f -> ctx.spawn(Behaviors.supervise(
+        FormationSupervisor.create(f, depsFor())).onFailure(SupervisorStrategy.restartWithBackoff(
+            java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5), 0.2)), "formation-" + f));
   }
 }

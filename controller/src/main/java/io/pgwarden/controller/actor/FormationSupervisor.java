@@ -1,5 +1,6 @@
 package io.pgwarden.controller.actor;
 
+import io.pgwarden.api.ApiException;
 import io.pgwarden.controller.core.DecisionCore;
 import io.pgwarden.controller.core.Formation;
 import io.pgwarden.controller.core.Input;
@@ -197,7 +198,20 @@ public final class FormationSupervisor
 
   private Effect<FormationEvent, Formation> run(Formation f, Input input, ActorRef<Object> replyTo,
       AfterPersist then) {
-    Outcome o = core.handle(new DecisionCore.State(f, obs), input, deps.clock().now());
+    Outcome o;
+    try {
+      o = core.handle(new DecisionCore.State(f, obs), input, deps.clock().now());
+    } catch (RuntimeException e) {
+      // A bug in the core: the input is refused and nothing changes; the supervisor keeps running.
+      String ref = java.util.UUID.randomUUID().toString().substring(0, 8);
+      log.error("formation {}: internal error {} while handling {}; nothing changed", name, ref,
+          input.getClass().getSimpleName(), e);
+      ApiException err = new ApiException(500, "internal", "internal error " + ref
+          + " (the controller log has the details)");
+      if (replyTo != null) replyTo.tell(err);
+      if (then != null) then.run(f, err);
+      return Effect().none();
+    }
     obs = o.observations();
     List<FormationEvent> events = o.events();
     if (events.isEmpty()) {
@@ -222,10 +236,14 @@ public final class FormationSupervisor
     for (Outcome.NodeNote n : o.nodeNotes()) nodeActor(n.nodeId()).tell(new NodeActor.Observe(n.event()));
     if (replyTo != null) replyTo.tell(o.reply());
     if (then != null) then.run(after, o.reply());
-    if (!o.goalsChanged().isEmpty()) {
+    Set<Integer> wake = new java.util.TreeSet<>(o.goalsChanged());
+    for (FormationEvent e : o.events()) {
+      if (e instanceof FormationEvent.NodeRemoved r) wake.add(r.nodeId()); // its held report ends now
+    }
+    if (!wake.isEmpty()) {
       List<Long> woken = new ArrayList<>();
       for (var e : polls.entrySet()) {
-        if (o.goalsChanged().contains(e.getValue().nodeId())) woken.add(e.getKey());
+        if (wake.contains(e.getValue().nodeId())) woken.add(e.getKey());
       }
       for (long id : woken) {
         timers.cancel(id);
@@ -240,9 +258,19 @@ public final class FormationSupervisor
 
   /** A held report is answered with the goal, lease and permit as they are now. */
   private void answerPoll(Formation f, Poll p) {
-    Outcome o = core.reply(new DecisionCore.State(f, obs), p.nodeId(), deps.clock().now());
-    obs = o.observations();
-    p.replyTo().tell(o.reply());
+    Object reply;
+    try {
+      Outcome o = core.reply(new DecisionCore.State(f, obs), p.nodeId(), deps.clock().now());
+      obs = o.observations();
+      reply = o.reply();
+    } catch (ApiException e) {
+      reply = e; // the node was removed while its report was held: the keeper is told so
+    } catch (RuntimeException e) {
+      String ref = java.util.UUID.randomUUID().toString().substring(0, 8);
+      log.error("formation {}: internal error {} while answering node {}'s held report", name, ref, p.nodeId(), e);
+      reply = new ApiException(500, "internal", "internal error " + ref + " (the controller log has the details)");
+    }
+    p.replyTo().tell(reply);
   }
 
   private void logEvent(FormationEvent e) {

@@ -163,9 +163,15 @@ public final class DecisionCore {
     Object register(Input.Register r) {
       requireFormation();
       Dto.RegisterNode req = r.request();
-      NodeAddress address = new NodeAddress(req.host(), req.port());
-      NodeSettings settings = new NodeSettings(req.candidatePriority() == null ? 50 : req.candidatePriority(),
-          req.replicationQuorum() == null || req.replicationQuorum());
+      NodeAddress address;
+      NodeSettings settings;
+      try {
+        address = new NodeAddress(req.host(), req.port());
+        settings = new NodeSettings(req.candidatePriority() == null ? 50 : req.candidatePriority(),
+            req.replicationQuorum() == null || req.replicationQuorum());
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest(e.getMessage());
+      }
       int id = f.nextNodeId();
       String name = req.name() == null || req.name().isBlank() ? "node_" + id : req.name();
       if (!NODE_NAME.matcher(name).matches()) {

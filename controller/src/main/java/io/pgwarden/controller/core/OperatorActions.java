@@ -51,7 +51,14 @@ final class OperatorActions {
     if (!KINDS.contains(kind)) throw ApiException.badRequest("unknown action '" + req.kind() + "'; one of " + KINDS);
     String key = by.idempotencyKey();
     if (key != null && !key.isEmpty() && s.f.operations().containsKey(key)) {
-      return view(s.f.operations().get(key), req.node());
+      Formation.OperationRecord rec = s.f.operations().get(key);
+      if (!answers(rec.kind(), kind)) {
+        throw ApiException.conflict("idempotency key '" + key + "' was used for another request (" + rec.id() + ", "
+            + rec.kind() + "): use a new key for a new request");
+      }
+      Dto.Operation earlier = view(rec, req.node());
+      return new Dto.Operation(earlier.id(), earlier.formation(), kind, earlier.node(), earlier.status(),
+          earlier.message(), earlier.by(), earlier.createdAt(), earlier.updatedAt(), earlier.stamp());
     }
     boolean longAction = switch (kind) {
       case "failover", "switchover" -> failover(kind, null, by);
@@ -75,6 +82,22 @@ final class OperatorActions {
     return new Dto.Operation(id, s.f.name(), kind, req.node(), longAction ? "accepted" : "succeeded",
         longAction ? "accepted: follow it with GET .../operations/" + id : "done", by, s.now.wall(), s.now.wall(),
         s.f.stamp());
+  }
+
+  /**
+   * Whether an operation journaled as {@code recorded} (the rule of its decision, or the kind of its
+   * settings event) can be the answer to a retried request of {@code kind}. The target node is not
+   * journaled with the operation, so a retry naming another node is not told apart.
+   */
+  static boolean answers(String recorded, String kind) {
+    return switch (kind) {
+      case "maintenance-on" -> recorded.equals("operator-maintenance-on")
+          || recorded.equals("operator-maintenance-primary");
+      case "drop-node" -> recorded.equals("operator-drop-node") || recorded.equals("drop-node");
+      case "set-candidate-priority", "set-replication-quorum" -> recorded.equals("set-node-settings");
+      case "set-number-sync-standbys", "set-failover-data-loss-allowed" -> recorded.equals("set-formation-settings");
+      default -> recorded.equals("operator-" + kind);
+    };
   }
 
   Dto.Operation view(Formation.OperationRecord rec, String node) {

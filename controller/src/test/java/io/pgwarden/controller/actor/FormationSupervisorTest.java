@@ -118,7 +118,7 @@ class FormationSupervisorTest {
       ra = reach(c, a.nodeId(), ra, true);
       rb = reach(c, b.nodeId(), rb, false);
     }
-    assertEquals(rows, rows(c), "steady reports must not write to the journal");
+    assertEquals(rows, rows(c), () -> "steady reports must not write to the journal: " + newest(c, rows));
 
     // restart on the same journal
     long term = get(c.service.state("f")).term();
@@ -147,6 +147,25 @@ class FormationSupervisorTest {
       }
     }
     throw new AssertionError("no journaled decision with stamp " + stamp);
+  }
+
+  /** The journal rows after the first {@code skip}, as "persistence id: payload", for a failure message. */
+  private static String newest(ControllerFixture c, long skip) {
+    boolean h2 = c.store.kind() == JournalStore.Kind.H2;
+    String q = h2 ? "SELECT \"persistence_id\", \"event_payload\" FROM \"event_journal\" ORDER BY \"ordering\""
+        : "SELECT persistence_id, event_payload FROM event_journal ORDER BY ordering";
+    StringBuilder sb = new StringBuilder();
+    try (var conn = c.store.connect(); var st = conn.createStatement(); ResultSet rs = st.executeQuery(q)) {
+      for (long i = 0; rs.next(); i++) {
+        if (i >= skip) {
+          sb.append(rs.getString(1)).append(": ")
+              .append(new String(rs.getBytes(2), java.nio.charset.StandardCharsets.UTF_8)).append('\n');
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      return e.toString();
+    }
+    return sb.toString();
   }
 
   private static long rows(ControllerFixture c) throws Exception {

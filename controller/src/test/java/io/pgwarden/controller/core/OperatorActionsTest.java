@@ -65,6 +65,22 @@ class OperatorActionsTest {
   }
 
   @Test
+  void theSameKeyForAnotherRequestIsRefused() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.operator("set-candidate-priority", "b", 70L, false, "k1");
+    long seq = h.f.seq();
+    int events = h.journal.size();
+    ApiException e = refused(h.operator("switchover", null, null, false, "k1"));
+    assertEquals(409, e.status());
+    assertEquals(seq, h.f.seq());
+    assertEquals(events, h.journal.size());
+    Dto.Operation first = (Dto.Operation) h.operator("switchover", null, null, false, "k2");
+    Dto.Operation again = (Dto.Operation) h.operator("switchover", null, null, false, "k2");
+    assertEquals(first.id(), again.id());
+    assertEquals(409, refused(h.operator("set-candidate-priority", "b", 70L, false, "k2")).status());
+  }
+
+  @Test
   void refusedActionsChangeNothing() {
     CoreHarness h = CoreHarness.formation("a", "b");
     int events = h.journal.size();
