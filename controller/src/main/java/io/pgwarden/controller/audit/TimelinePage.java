@@ -21,11 +21,11 @@ import java.util.Locale;
 public final class TimelinePage {
   static final int LEFT = 150;
   static final int PLOT = 1000;
-  static final int RIGHT = 30;
+  static final int RIGHT = 60;
   static final int AXIS = 46;
   static final int LANE = 30;
   static final int GAP = 12;
-  static final int MARKERS = 36;
+  static final int MARKERS = 40;
 
   private TimelinePage() {}
 
@@ -68,7 +68,7 @@ public final class TimelinePage {
       lane(b, lanes.get(i), r, x, lanesTop + i * (LANE + GAP));
     }
     int lanesBottom = lanesTop + lanes.size() * (LANE + GAP) - GAP;
-    for (Incident inc : r.incidents()) incident(b, inc, x, lanesBottom);
+    for (int k = 0; k < r.incidents().size(); k++) incident(b, r.incidents().get(k), x, lanesBottom, k % 3);
     for (Finding f : r.findings()) finding(b, f, x, lanesBottom);
     b.append("</svg>\n");
 
@@ -165,10 +165,11 @@ public final class TimelinePage {
     b.append("</g>\n");
   }
 
-  private static void incident(StringBuilder b, Incident i, Scale x, int lanesBottom) {
+  private static void incident(StringBuilder b, Incident i, Scale x, int lanesBottom, int row) {
     double x0 = x.at(i.startedAt());
     double x1 = x.at(i.endedAt() == null ? x.t1() : i.endedAt());
     int top = AXIS + 4;
+    int mark = top + 2 + row * 10; // markers that start together are staggered
     b.append("<g class=\"incident\" data-incident-id=\"").append(esc(i.id())).append("\" data-kind=\"")
         .append(esc(i.kind())).append("\" data-status=\"").append(esc(i.status())).append("\">\n");
     b.append("<title>").append(esc(i.id())).append(' ').append(esc(i.kind()))
@@ -177,16 +178,16 @@ public final class TimelinePage {
         .append(esc(AuditText.instant(i.startedAt()))).append(", ").append(esc(i.status()))
         .append(i.durationMs() == null ? "" : ", " + esc(AuditText.duration(i.durationMs()))).append("</title>\n");
     b.append("<rect class=\"incident-span kind-").append(esc(i.kind())).append("\" x=\"").append(f(x0))
-        .append("\" y=\"").append(top + 10).append("\" width=\"").append(f(Math.max(2.0, x1 - x0)))
-        .append("\" height=\"").append(lanesBottom - top - 10).append("\"/>\n");
+        .append("\" y=\"").append(top + 30).append("\" width=\"").append(f(Math.max(2.0, x1 - x0)))
+        .append("\" height=\"").append(lanesBottom - top - 30).append("\"/>\n");
     b.append("<path class=\"incident-marker kind-").append(esc(i.kind())).append("\" d=\"M").append(f(x0))
-        .append(' ').append(top + 14).append(" l-6 -10 l12 0 z\"/>\n");
-    b.append("<text class=\"incident-label\" x=\"").append(f(x0 + 8)).append("\" y=\"").append(top + 14)
+        .append(' ').append(mark + 8).append(" l-5 -8 l10 0 z\"/>\n");
+    b.append("<text class=\"incident-label\" x=\"").append(f(x0 + 7)).append("\" y=\"").append(mark + 8)
         .append("\">").append(esc(i.id())).append("</text>\n");
     for (Phase p : i.phases()) {
       double px = x.at(p.at());
       b.append("<line class=\"phase\" data-phase=\"").append(esc(p.name())).append("\" x1=\"").append(f(px))
-          .append("\" y1=\"").append(top + 24).append("\" x2=\"").append(f(px)).append("\" y2=\"").append(lanesBottom)
+          .append("\" y1=\"").append(top + 30).append("\" x2=\"").append(f(px)).append("\" y2=\"").append(lanesBottom)
           .append("\"><title>").append(esc(p.name())).append(p.node() == null ? "" : " " + esc(p.node()))
           .append(" at ").append(esc(AuditText.instant(p.at()))).append(" (")
           .append(esc(AuditText.offset(p.offsetMs()))).append(")").append(p.detail() == null ? ""
@@ -238,7 +239,8 @@ public final class TimelinePage {
           .append("<th>rule / detail</th></tr></thead><tbody>\n");
       for (Phase p : i.phases()) {
         b.append("<tr><td class=\"num\">").append(esc(AuditText.offset(p.offsetMs()))).append("</td><td>")
-            .append(esc(p.name())).append("</td><td>").append(p.node() == null ? "" : esc(p.node())).append("</td><td>")
+            .append(esc(p.name())).append("</td><td>").append(p.node() == null ? "" : esc(p.node()))
+            .append("</td><td class=\"at\">")
             .append(esc(AuditText.instant(p.at()))).append("</td><td>")
             .append(p.rule() == null ? "" : "<code>" + esc(p.rule()) + "</code> ")
             .append(p.detail() == null ? "" : esc(p.detail())).append("</td></tr>\n");
@@ -317,6 +319,7 @@ public final class TimelinePage {
       tr.severity-critical td { color: #b71c1c; font-weight: bold; } tr.severity-warning td { color: #e65100; }
       table { border-collapse: collapse; margin: .4em 0 1em; }
       th, td { border-bottom: 1px solid #ddd; padding: .2em .6em; text-align: left; vertical-align: top; }
+      td.at { white-space: nowrap; font-variant-numeric: tabular-nums; }
       td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
       section.incident-detail small { color: #666; font-weight: normal; }
       """;
