@@ -316,12 +316,13 @@ public final class AuditFold {
     // a keeper that already reported itself stopped under this goal stays stopped
   }
 
-  private void stoppedEvidence(NodeTrack n, long at, String basis) {
+  /** The keeper reported it stopped writing at {@code at}: {@code how} is a reported state, or null if fenced. */
+  private void stoppedEvidence(NodeTrack n, long at, NodeState how) {
     PeriodB p = n.period;
     if (p == null || p.goalUntil == null || p.until == null) return;
     if (at < p.until) {
       p.until = Math.max(at, p.goalUntil);
-      p.basis = basis;
+      p.basis = how == null ? "fenced" : "reported " + how;
     }
   }
 
@@ -622,7 +623,7 @@ public final class AuditFold {
     if (p != null && p.goalUntil != null) {
       if (!s.state().canTakeWrites() && p.closedStamp != null && s.stamp() != null
           && s.stamp().compareTo(p.closedStamp) >= 0) {
-        stoppedEvidence(n, at, "reported " + s.state());
+        stoppedEvidence(n, at, s.state());
       } else if (s.state().canTakeWrites() && p.until != null && at > p.until) {
         finding("writable-after-lease", "warning", at, null, List.of(n.id), n.label() + " reported "
             + s.state() + " (executed " + s.stamp() + ") at " + AuditText.instant(at) + ", after its write lease"
@@ -728,7 +729,7 @@ public final class AuditFold {
           + f.term() + ") while its goal was still writable: its lease was not renewed in time and writes stopped",
           null);
     } else {
-      stoppedEvidence(n, f.at(), "fenced");
+      stoppedEvidence(n, f.at(), null);
     }
   }
 
