@@ -23,8 +23,14 @@ import java.util.TreeMap;
 public final class AuditJournal {
   private static final String IDS = "SELECT DISTINCT \"persistence_id\" FROM \"event_journal\"";
   private static final String STREAM = "SELECT \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\","
-      + " \"event_payload\" FROM \"event_journal\" WHERE \"persistence_id\" = ? AND \"deleted\" = FALSE"
-      + " ORDER BY \"sequence_number\"";
+      + " %s FROM \"event_journal\" WHERE \"persistence_id\" = ? AND \"deleted\" = FALSE ORDER BY \"sequence_number\"";
+  /**
+   * H2 keeps a BLOB longer than its in-place limit (256 bytes) in its LOB store, and hands each one to a result
+   * set through a temporary LOB reference: casting to VARBINARY in the query reads the bytes in the row
+   * instead, about twice as fast. PostgreSQL's bytea needs nothing.
+   */
+  private static final String H2_PAYLOAD = "CAST(\"event_payload\" AS VARBINARY)";
+  private static final String PAYLOAD = "\"event_payload\"";
 
   private final JournalSerializer serializer = new JournalSerializer();
 
@@ -45,7 +51,8 @@ public final class AuditJournal {
   /** One persistence id's events in sequence order. */
   public List<RecordedEvent> stream(Connection c, String pid) throws SQLException {
     List<RecordedEvent> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(STREAM)) {
+    String payload = c.getMetaData().getDatabaseProductName().equalsIgnoreCase("H2") ? H2_PAYLOAD : PAYLOAD;
+    try (PreparedStatement ps = c.prepareStatement(String.format(STREAM, payload))) {
       ps.setFetchSize(2_000);
       ps.setString(1, pid);
       try (ResultSet rs = ps.executeQuery()) {

@@ -167,13 +167,13 @@ public final class AuditText {
     b.append("  settings: dbname ").append(s.settings().dbname()).append(", number_sync_standbys ")
         .append(s.settings().numberSyncStandbys()).append(", failover_data_loss_allowed ")
         .append(s.settings().failoverDataLossAllowed()).append('\n');
-    b.append(String.format(Locale.ROOT, "  %-14s %-18s %-18s %-8s %-4s %-12s %s%n", "NODE", "REPORTED", "GOAL",
+    b.append(String.format(Locale.ROOT, "  %-14s %-26s %-26s %-10s %-4s %-12s %s%n", "NODE", "REPORTED", "GOAL",
         "HEALTH", "TLI", "LSN", "PRIORITY/QUORUM"));
     for (NodeSnapshot n : s.nodes()) {
-      b.append(String.format(Locale.ROOT, "  %-14s %-18s %-18s %-8s %-4s %-12s %s%n", n.name() + " (" + n.nodeId() + ")",
+      b.append(String.format(Locale.ROOT, "  %-14s %-26s %-26s %-10s %-4s %-12s %s%n", n.name() + " (" + n.nodeId() + ")",
           n.reported() == null ? "-" : n.reported() + " " + n.reportedStamp(),
           n.goal() == null ? "-" : n.goal() + " " + n.goalStamp(),
-          n.healthy() == null ? "unknown" : n.healthy() ? "good" : "bad",
+          n.healthy() == null ? "unflagged" : n.healthy() ? "good" : "bad",
           n.timeline() == null ? "-" : n.timeline().toString(), n.lsn() == null ? "-" : n.lsn().toString(),
           n.settings() == null ? "-" : n.settings().candidatePriority() + "/" + n.settings().replicationQuorum()));
     }

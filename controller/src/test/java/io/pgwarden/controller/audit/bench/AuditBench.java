@@ -99,6 +99,15 @@ public final class AuditBench {
         st.execute("VACUUM ANALYZE event_journal");
       }
     }
+    // keep the database open between runs, as the controller's connection pool does (an H2 file closes with its
+    // last connection, and reopens with a cold cache)
+    try (Connection keepOpen = store.connect()) {
+      measure(name, store, events, threads, warmups, runs);
+    }
+  }
+
+  static void measure(String name, JournalStore store, long events, int threads, int warmups, int runs)
+      throws Exception {
     for (int i = 0; i < warmups; i++) {
       Run r = replay(store, threads);
       info("store=%s warm-up %d: %s", name, i + 1, describe(r, threads));
@@ -123,8 +132,8 @@ public final class AuditBench {
 
   static String describe(Run r, int threads) {
     return String.format(Locale.ROOT, "%d events, %d formations, %d incidents, %d anomalies in %.2f s -> %.0f"
-        + " events/s (threads=%d)", r.events(), r.formations(), r.incidents(), r.anomalies(), r.nanos() / 1e9,
-        r.perSecond(), threads);
+        + " events/s (threads=%d; load average %s)", r.events(), r.formations(), r.incidents(), r.anomalies(),
+        r.nanos() / 1e9, r.perSecond(), threads, loadAverage());
   }
 
   /** Replays every formation of the journal: one task per formation, one connection per thread. */
@@ -163,6 +172,16 @@ public final class AuditBench {
       pool.shutdownNow();
     }
     return new Run(events.get(), ids.size(), incidents.get(), anomalies.get(), System.nanoTime() - t);
+  }
+
+  /** The machine's 1, 5 and 15 minute load averages: other work on the machine shows in the figures. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   static void info(String fmt, Object... args) {
