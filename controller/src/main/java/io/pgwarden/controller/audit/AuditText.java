@@ -25,6 +25,32 @@ public final class AuditText {
     return ms == null ? "-" : ISO.format(Instant.ofEpochMilli(ms));
   }
 
+  /**
+   * An instant as the CLI takes it ({@code --since}, {@code --until}, {@code --at}): ISO-8601 with a zone
+   * ("2026-11-25T10:15:30Z", "2026-11-25T11:15:30+01:00"), epoch milliseconds ("1764000000000"), or a time
+   * before {@code now} ("-90s", "-15m", "-2h", "-7d").
+   */
+  public static long parseInstant(String text, long now) {
+    String s = text == null ? "" : text.trim();
+    if (s.matches("-\\d+[smhd]")) {
+      long n = Long.parseLong(s.substring(1, s.length() - 1));
+      long unit = switch (s.charAt(s.length() - 1)) {
+        case 's' -> 1_000L;
+        case 'm' -> 60_000L;
+        case 'h' -> 3_600_000L;
+        default -> 86_400_000L;
+      };
+      return now - n * unit;
+    }
+    if (s.matches("\\d{1,18}")) return Long.parseLong(s);
+    try {
+      return java.time.OffsetDateTime.parse(s).toInstant().toEpochMilli();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException("'" + text + "' is not an instant: use ISO-8601 with a zone"
+          + " (2026-11-25T10:15:30Z), epoch milliseconds, or a time ago such as -15m, -2h, -7d");
+    }
+  }
+
   static String clock(long ms) {
     return CLOCK.format(Instant.ofEpochMilli(ms));
   }

@@ -94,6 +94,20 @@ class AuditRenderTest {
   }
 
   @Test
+  void instantsAsTheCliTakesThem() {
+    long now = 1_764_000_000_000L;
+    assertEquals(1_764_000_007_752L, AuditText.parseInstant("2025-11-24T16:00:07.752Z", now));
+    assertEquals(1_764_000_007_752L, AuditText.parseInstant("2025-11-24T17:00:07.752+01:00", now));
+    assertEquals(1_764_000_007_752L, AuditText.parseInstant(" 1764000007752 ", now));
+    assertEquals(now - 15 * 60_000L, AuditText.parseInstant("-15m", now));
+    assertEquals(now - 2 * 86_400_000L, AuditText.parseInstant("-2d", now));
+    assertEquals("2025-11-24T16:00:07.752Z", AuditText.instant(AuditText.parseInstant("2025-11-24T16:00:07.752Z", 0)));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AuditText.parseInstant("yesterday", now));
+    assertTrue(e.getMessage().contains("-15m"), e.getMessage());
+  }
+
+  @Test
   void sinceAndUntilSelectIncidentsPeriodsFindingsAndClipLanes() {
     Recording r = AuditScenarios.switchoverAndBack();
     long second = r.mark("switchover-2");

@@ -102,6 +102,7 @@ public final class AuditBench {
     // keep the database open between runs, as the controller's connection pool does (an H2 file closes with its
     // last connection, and reopens with a cold cache)
     try (Connection keepOpen = store.connect()) {
+      if (!keepOpen.isValid(10)) throw new IllegalStateException("the " + name + " journal does not answer");
       measure(name, store, events, threads, warmups, runs);
     }
   }
