@@ -112,7 +112,10 @@ class FormationSupervisorTest {
     assertEquals("ANY 1 (pgwarden_" + b.nodeId() + ")", ra.syncStandbyNames());
     assertTrue(ra.lease() != null);
 
-    // reports that change nothing write nothing
+    // reports that change nothing write nothing; first let the node actors journal the states reached
+    // (they are told after the supervisor answered, and write on their own)
+    awaitNodeState(c, a.nodeId(), "primary");
+    awaitNodeState(c, b.nodeId(), "secondary");
     long rows = rows(c);
     for (int i = 0; i < 30; i++) {
       ra = reach(c, a.nodeId(), ra, true);
@@ -166,6 +169,18 @@ class FormationSupervisorTest {
       return e.toString();
     }
     return sb.toString();
+  }
+
+  private static void awaitNodeState(ControllerFixture c, int node, String state) {
+    try (var log = new io.pgwarden.persistence.read.EventLog(c.store)) {
+      long end = System.nanoTime() + 10_000_000_000L;
+      while (log.byPersistenceId(io.pgwarden.node.NodeActor.persistenceId("f", node)).stream()
+          .noneMatch(e -> e.event() instanceof io.pgwarden.model.NodeEvent.StateReached r
+              && r.state().wireName().equals(state))) {
+        if (System.nanoTime() > end) throw new AssertionError("node " + node + " never journaled " + state);
+        Thread.onSpinWait();
+      }
+    }
   }
 
   private static long rows(ControllerFixture c) throws Exception {

@@ -138,6 +138,10 @@ public final class ControllerBench {
       String f = "f" + i;
       pending.add(service.createFormation(new Dto.CreateFormation(f, null, null, null, null),
           Requester.of("bench", "")).toCompletableFuture());
+      if (pending.size() == 50) { // a new formation's supervisor recovers first: not thousands at once
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        pending.clear();
+      }
     }
     CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
     for (int i = 0; i < nodes / 2; i++) {
