@@ -527,10 +527,13 @@ public final class GroupRules {
     return false;
   }
 
-  /** Its keeper executed a goal that is not writable (or a newer one) and reports PostgreSQL down. */
+  /**
+   * Its keeper executed a goal that is not writable (or a newer one) and reports PostgreSQL down, or
+   * running in recovery (an old primary restarted as a standby for an election cannot write).
+   */
   private boolean stoppedUnderNonWritableGoal(Member m) {
     NodeReport r = obs.of(m.nodeId()).report();
-    return r != null && !m.goalState().canTakeWrites() && !r.pg().alive()
+    return r != null && !m.goalState().canTakeWrites() && (!r.pg().alive() || r.inRecovery())
         && r.executed().compareTo(m.goal().stamp()) >= 0;
   }
 

@@ -127,7 +127,10 @@ class ElectionTest {
     assertTrue(op instanceof io.pgwarden.api.Dto.Operation, String.valueOf(op));
     assertEquals(DRAINING, h.goal(1));
     assertEquals(REPORT_LSN, h.goal(2));
-    h.until(() -> h.writer() != null && h.writer() != 1 && h.goal(h.writer()) == PRIMARY, 20_000);
+    long took = h.until(() -> h.writer() != null && h.writer() != 1, 20_000);
+    assertTrue(took < h.t.leaseCertainlyExpiredAfterMs(),
+        "the old primary stopped, then restarted in recovery for the election: no lease wait, took " + took);
+    h.until(() -> h.goal(h.writer()) == PRIMARY, 20_000);
     h.converge();
     assertEquals(SECONDARY, h.goal(1), h.goals());
     assertTrue(h.rules().contains("operator-switchover"));
