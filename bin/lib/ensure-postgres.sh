@@ -27,3 +27,16 @@ pgw_ensure_postgres() {
     fi
   fi
 }
+
+# The timeline page's browser test runs Debian's headless Chromium.
+pgw_ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Chromium is missing: the browser test will be skipped (install Debian's 'chromium' package)" >&2
+    return 0
+  fi
+  echo "pgwarden: installing Chromium for the browser test (Debian package 'chromium')..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } || {
+    echo "apt-get install chromium failed" >&2; return 1; }
+}

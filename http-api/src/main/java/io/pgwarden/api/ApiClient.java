@@ -165,6 +165,16 @@ public final class ApiClient {
   }
 
   /** A page of events, newest first; null arguments take the server's defaults. */
+  /** The audit report of a formation's journal, as JSON (times in epoch ms; null: unbounded). */
+  public com.fasterxml.jackson.databind.JsonNode audit(String formation, Long since, Long until, Long at) {
+    List<String> q = new ArrayList<>();
+    if (since != null) q.add("since=" + since);
+    if (until != null) q.add("until=" + until);
+    if (at != null) q.add("at=" + at);
+    return call(get(f(formation) + "/audit" + (q.isEmpty() ? "" : "?" + String.join("&", q))),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   public Dto.EventPage events(String formation, Long before, Long sinceMillis, Integer limit) {
     List<String> q = new ArrayList<>();
     if (before != null) q.add("before=" + before);

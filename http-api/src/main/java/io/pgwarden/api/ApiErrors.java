@@ -67,7 +67,8 @@ public final class ApiErrors {
   /** 401 with the challenge a client needs to know the scheme. */
   public static HttpResponse unauthorized(String message) {
     return of(ApiException.unauthorized(message))
-        .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "pgwarden")));
+        .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "pgwarden"),
+            HttpChallenge.create("Basic", "pgwarden")));
   }
 
   static String codeFor(int status) {

@@ -80,7 +80,8 @@ public final class ApiRoutes extends AllDirectives {
                     path("health", () -> get(() -> completeOK(Map.of("status", "ok"), json()))),
                     path("ready", () -> get(this::ready)),
                     path("metrics", () -> get(() -> config.openMetrics() ? metrics() : operator(op -> metrics()))),
-                    pathPrefix("api", () -> pathPrefix("v1", this::v1)))))));
+                    pathPrefix("api", () -> pathPrefix("v1", this::v1)),
+                    pathPrefix("ui", this::ui))))));
   }
 
   private Route ready() {
@@ -121,7 +122,37 @@ public final class ApiRoutes extends AllDirectives {
         path(PathMatchers.segment("events").slash("stream"), () -> get(() -> operator(op -> stream(f)))),
         path(PathMatchers.segment("operations").slash(PathMatchers.segment()), id -> get(() -> operator(op ->
             onSuccess(service.operation(f, id), o -> completeOK(o, json()))))),
-        path("actions", () -> post(() -> operator(op -> action(f, op)))));
+        path("actions", () -> post(() -> operator(op -> action(f, op)))),
+        path("audit", () -> get(() -> operator(op -> window(since -> until -> parameterOptional("at", at ->
+            onSuccess(service.audit(f, since, until, millis("at", at)), r -> completeOK(r, json()))))))));
+  }
+
+  /**
+   * Browser pages. They take the same operator token as the API, also as HTTP Basic credentials (any
+   * user name, the token as password), since a browser cannot add a bearer header by itself.
+   */
+  private Route ui() {
+    return path(PathMatchers.segment("formations").slash(PathMatchers.segment()).slash("timeline"), f ->
+        get(() -> operator(op -> window(since -> until -> onSuccess(service.timelinePage(f, since, until),
+            html -> complete(HttpEntities.create(ContentTypes.TEXT_HTML_UTF8, html)))))));
+  }
+
+  private Route window(java.util.function.Function<Long, java.util.function.Function<Long, Route>> inner) {
+    return parameterOptional("since", since -> parameterOptional("until", until ->
+        inner.apply(millis("since", since)).apply(millis("until", until))));
+  }
+
+  private static Long millis(String name, java.util.Optional<String> v) {
+    if (v.isEmpty() || v.get().isBlank()) return null;
+    try {
+      return java.time.Instant.parse(v.get()).toEpochMilli();
+    } catch (java.time.format.DateTimeParseException e) {
+      try {
+        return Long.parseLong(v.get());
+      } catch (NumberFormatException n) {
+        throw ApiException.badRequest(name + " must be an ISO-8601 instant or epoch milliseconds, got '" + v.get() + "'");
+      }
+    }
   }
 
   private Route createFormation(Principal.Operator op, Dto.CreateFormation req) {
@@ -241,11 +272,27 @@ public final class ApiRoutes extends AllDirectives {
     });
   }
 
+  /**
+   * The credential of an Authorization header: "Bearer TOKEN", or "Basic" with the token as password
+   * (what a browser sends for the /ui pages).
+   */
   static Optional<String> bearer(String header) {
     String h = header.strip();
     int sp = h.indexOf(' ');
-    if (sp <= 0 || !h.substring(0, sp).equalsIgnoreCase("Bearer")) return Optional.empty();
+    if (sp <= 0) return Optional.empty();
+    String scheme = h.substring(0, sp);
     String token = h.substring(sp + 1).strip();
+    if (scheme.equalsIgnoreCase("Basic")) {
+      try {
+        String pair = new String(java.util.Base64.getDecoder().decode(token), java.nio.charset.StandardCharsets.UTF_8);
+        int colon = pair.indexOf(':');
+        token = colon < 0 ? "" : pair.substring(colon + 1);
+      } catch (IllegalArgumentException e) {
+        return Optional.empty();
+      }
+    } else if (!scheme.equalsIgnoreCase("Bearer")) {
+      return Optional.empty();
+    }
     return BEARER_TOKEN.matcher(token).matches() ? Optional.of(token) : Optional.empty();
   }
 

@@ -51,6 +51,16 @@ public interface ControllerService {
   /** The node a credential belongs to, by the SHA-256 hex of the credential. */
   Optional<Principal.Node> nodeByCredentialHash(String sha256Hex);
 
+  /**
+   * The audit of a formation's journal: primaries, incidents, findings, and with {@code at} the state at
+   * that instant. Times are epoch milliseconds; null means unbounded. The answer is the audit report as
+   * a JSON-ready object.
+   */
+  CompletionStage<Object> audit(String formation, Long since, Long until, Long at);
+
+  /** The formation's timeline as a self-contained HTML page (no script, no external resources). */
+  CompletionStage<String> timelinePage(String formation, Long since, Long until);
+
   /** Prometheus text exposition of the controller's metrics. */
   String metrics();
 

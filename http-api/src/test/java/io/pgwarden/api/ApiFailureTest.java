@@ -98,6 +98,16 @@ class ApiFailureTest {
     }
 
     @Override
+  public java.util.concurrent.CompletionStage<Object> audit(String formation, Long since, Long until, Long at) {
+    return java.util.concurrent.CompletableFuture.failedFuture(ApiException.notFound("no audit in this fake"));
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<String> timelinePage(String formation, Long since, Long until) {
+    return java.util.concurrent.CompletableFuture.failedFuture(ApiException.notFound("no timeline in this fake"));
+  }
+
+  @Override
     public boolean ready() {
       return false;
     }

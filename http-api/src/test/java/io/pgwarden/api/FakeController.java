@@ -467,6 +467,16 @@ final class FakeController implements ControllerService {
   }
 
   @Override
+  public java.util.concurrent.CompletionStage<Object> audit(String formation, Long since, Long until, Long at) {
+    return java.util.concurrent.CompletableFuture.failedFuture(ApiException.notFound("no audit in this fake"));
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<String> timelinePage(String formation, Long since, Long until) {
+    return java.util.concurrent.CompletableFuture.failedFuture(ApiException.notFound("no timeline in this fake"));
+  }
+
+  @Override
   public boolean ready() {
     return ready;
   }

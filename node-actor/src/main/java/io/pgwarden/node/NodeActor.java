@@ -87,7 +87,10 @@ public final class NodeActor extends EventSourcedBehavior<NodeActor.Command, Nod
   private final String formation;
 
   private NodeActor(String formation, int nodeId) {
-    super(PersistenceId.ofUniqueId(persistenceId(formation, nodeId)));
+    // a journal failure restarts the actor from its journal instead of stopping it for good
+    super(PersistenceId.ofUniqueId(persistenceId(formation, nodeId)),
+        org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(java.time.Duration.ofMillis(200),
+            java.time.Duration.ofSeconds(5), 0.2));
     this.formation = formation;
   }
 

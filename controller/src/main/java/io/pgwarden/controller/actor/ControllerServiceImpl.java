@@ -41,6 +41,9 @@ public final class ControllerServiceImpl implements ControllerService {
     CompletionStage<Dto.EventPage> page(String formation, Long before, Long sinceMillis, int limit);
 
     Source<Dto.EventView, NotUsed> live(String formation, long afterOrdering);
+
+    /** Every event of the formation and of its nodes, each stream in sequence order (for the audit). */
+    CompletionStage<List<io.pgwarden.controller.audit.RecordedEvent>> journal(String formation);
   }
 
   public ControllerServiceImpl(ActorSystem<?> system, ActorRef<FormationRegistry.Command> registry,
@@ -182,6 +185,23 @@ public final class ControllerServiceImpl implements ControllerService {
       }
       throw ApiException.notFound("no operation " + operationId + " in formation '" + formation + "'");
     });
+  }
+
+  @Override
+  public CompletionStage<Object> audit(String formation, Long since, Long until, Long at) {
+    return report(formation, since, until, at).thenApply(r -> (Object) r);
+  }
+
+  @Override
+  public CompletionStage<String> timelinePage(String formation, Long since, Long until) {
+    return report(formation, since, until, null).thenApply(io.pgwarden.controller.audit.TimelinePage::render);
+  }
+
+  private CompletionStage<io.pgwarden.controller.audit.AuditReport> report(String formation, Long since, Long until,
+      Long at) {
+    return existing(formation).thenCompose(s -> events.journal(formation).thenApply(j ->
+        io.pgwarden.controller.audit.AuditReplay.replay(formation, j, io.pgwarden.controller.audit.AuditQuery.all()
+            .since(since).until(until).at(at).now(s.now().wall()).timing(s.timing()))));
   }
 
   @Override

@@ -80,6 +80,12 @@ public final class ControllerApp implements AutoCloseable {
                 String f, long after) {
               return events.live(f, after);
             }
+
+            @Override
+            public java.util.concurrent.CompletionStage<java.util.List<io.pgwarden.controller.audit.RecordedEvent>>
+                journal(String f) {
+              return java.util.concurrent.CompletableFuture.supplyAsync(() -> AuditReading.journal(log, f), blocking);
+            }
           });
       Optional<ApiConfig.Tls> tls = config.tlsKeystore() == null || config.tlsKeystore().isBlank() ? Optional.empty()
           : Optional.of(new ApiConfig.Tls(Path.of(config.tlsKeystore()),
