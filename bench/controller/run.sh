@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -B -q -ntp -DskipTests package -pl controller -am >&2
-exec java -Xms1g -Xmx4g -Dlogback.configurationFile=bench/controller/logback.xml \
+exec java -Xms1g -Xmx4g -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 -Dlogback.configurationFile=bench/controller/logback.xml \
   -cp controller/target/test-classes:controller/target/pgwarden.jar \
   io.pgwarden.controller.bench.ControllerBench "${1:-in-process}" "${2:-10000}" "${3:-30}"

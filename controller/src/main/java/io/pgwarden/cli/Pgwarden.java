@@ -31,7 +31,20 @@ public final class Pgwarden implements Callable<Integer> {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    commonPoolOfAtLeast(4);
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /**
+   * On a machine with 2 cores the JDK's common pool has parallelism 1, and then CompletableFuture's
+   * default executor (which the JDK HTTP client and Scala's futures use for every completion) starts a
+   * new thread per task. Set before anything touches the pool.
+   */
+  static void commonPoolOfAtLeast(int n) {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() - 1 < n) {
+      System.setProperty(key, String.valueOf(n));
+    }
   }
 
   /** Runs the command line with the given streams; returns the exit code (tests call this). */

@@ -75,6 +75,18 @@ public final class ApiClient {
     this.http = builder.build();
   }
 
+  private ApiClient(HttpClient http, URI base, String token, Duration timeout) {
+    this.base = base;
+    this.token = token;
+    this.timeout = timeout;
+    this.http = http;
+  }
+
+  /** The same server and connection pool, another credential (many simulated nodes share one pool). */
+  public ApiClient withToken(String otherToken) {
+    return new ApiClient(http, base, otherToken, timeout);
+  }
+
   public URI base() {
     return base;
   }
