@@ -297,6 +297,7 @@ public final class StepRunner implements AutoCloseable {
     } else if (step instanceof Step.RewindOrClone) {
       return rewindOrClone(upstream(ctx, step), stamp);
     } else if (step instanceof Step.Start) {
+      if (ops.dropPassedRecoveryTarget()) log.info("{}: dropped a recovery target already passed", id.label());
       ops.cluster().start();
     } else if (step instanceof Step.Stop) {
       ops.cluster().stop(PgCluster.StopMode.FAST);
@@ -485,6 +486,7 @@ public final class StepRunner implements AutoCloseable {
     try {
       PgCluster c = ops.cluster();
       if (c.isRunning() || !c.isCluster()) return;
+      ops.dropPassedRecoveryTarget();
       if (readOnly && !ops.standby().isStandby()) {
         ReplicationConfig rc = new ReplicationConfig(pg);
         ReplicationConfig.Values v = rc.read();

@@ -133,9 +133,43 @@ public final class PgOps {
    */
   public record FastForward(io.pgwarden.model.Lsn target, io.pgwarden.model.Lsn replayedBefore, boolean restarted) {}
 
-  /** Points this standby at {@code upstream} (or at nothing) and reloads a running server. */
+  /**
+   * Points this standby at {@code upstream} (or at nothing) and reloads a running server — or restarts it
+   * when it runs with a recovery target (the fast_forward setup): a target is only dropped by a restart,
+   * and a promotion while one is set but not reached ends in "recovery ended before configured recovery
+   * target was reached", which shuts the server down.
+   */
   public void writeStandbyAndReload(StandbyConfig.Upstream upstream, String slot) {
+    PgCluster c = cluster();
+    boolean targetActive = false;
+    if (c.isRunning()) {
+      try {
+        targetActive = !sql().currentSetting("recovery_target_lsn").isEmpty();
+      } catch (PgOpException.SqlFailed e) {
+        targetActive = standby().recoveryTarget() != null; // cannot ask: go by the file
+      }
+    }
     standby().write(upstream, slot);
-    cluster().reload();
+    if (targetActive) {
+      c.stop(PgCluster.StopMode.FAST);
+      c.start();
+    } else {
+      c.reload();
+    }
+  }
+
+  /**
+   * Before a start: a recovery target that this node's data has already passed is dropped from the
+   * standby setup (PostgreSQL refuses to start with a target before its consistent point). Returns true
+   * when it dropped one.
+   */
+  public boolean dropPassedRecoveryTarget() {
+    StandbyConfig sc = standby();
+    io.pgwarden.model.Lsn target = sc.recoveryTarget();
+    PgCluster c = cluster();
+    if (target == null || c.isRunning() || !c.isCluster()) return false;
+    ControlData cd = c.controlData();
+    if (io.pgwarden.model.Lsn.max(cd.minRecoveryEnd(), cd.checkpointLocation()).compareTo(target) < 0) return false;
+    return sc.clearRecoveryTarget();
   }
 }

@@ -95,6 +95,20 @@ public final class SqlSteps {
     }
   }
 
+  /** current_setting(name) on a fresh session. */
+  public String currentSetting(String name) {
+    try (Connection c = sql.local("show " + name, pg.timeouts().sql());
+        PreparedStatement ps = c.prepareStatement("SELECT current_setting(?)")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    } catch (SQLException e) {
+      throw sql.failed("show " + name, e);
+    }
+  }
+
   /** CHECKPOINT (immediate). Returns its duration in ms. */
   public long checkpoint(Duration timeout) {
     long t0 = System.nanoTime();

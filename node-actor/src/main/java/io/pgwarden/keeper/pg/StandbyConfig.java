@@ -65,6 +65,24 @@ public final class StandbyConfig {
     PgFiles.write(pg.file("standby.signal"), "");
   }
 
+  /** Removes the recovery target lines (and keeps the rest of the setup). Returns true when there were some. */
+  public boolean clearRecoveryTarget() {
+    java.util.Optional<String> text = PgFiles.read(pg.file(FILE));
+    if (text.isEmpty()) return false;
+    List<String> kept = new ArrayList<>();
+    boolean changed = false;
+    for (String line : text.get().split("\n")) {
+      if (line.startsWith("recovery_target_lsn") || line.startsWith("recovery_target_inclusive")
+          || line.startsWith("recovery_target_action")) {
+        changed = true;
+      } else {
+        kept.add(line);
+      }
+    }
+    if (changed) PgFiles.write(pg.file(FILE), String.join("\n", kept) + "\n");
+    return changed;
+  }
+
   /** The recovery_target_lsn in the standby file, or null when there is none (or no file). */
   public Lsn recoveryTarget() {
     String text = PgFiles.read(pg.file(FILE)).orElse("");
