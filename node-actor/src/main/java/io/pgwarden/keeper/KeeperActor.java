@@ -46,7 +46,8 @@ public final class KeeperActor {
 
   enum Tick implements Msg { INSTANCE }
 
-  record FactsDone(LocalFacts facts, String failure) implements Msg {}
+  /** A facts read came back; {@code then} is a finished transition to apply right after these facts. */
+  record FactsDone(long seq, LocalFacts facts, String failure, Event.TransitionFinished then) implements Msg {}
 
   record ProbeDone(int upstreamId, boolean alive, long startedMono, String detail) implements Msg {}
 
@@ -91,7 +92,9 @@ public final class KeeperActor {
     private final ActorRef<Event.TransitionFinished> finished;
     private KeeperState state = KeeperState.initial();
     private LocalFacts local;
-    private boolean factsInFlight;
+    private int factsInFlight;
+    private long factsSeq;
+    private long factsApplied;
     private long lastFactsStart = Long.MIN_VALUE / 2;
     private Integer probedUpstream;
     private Long lastProbeOkMono;
@@ -114,7 +117,7 @@ public final class KeeperActor {
           d.persisted().executed(), d.persisted().knownTerm());
       loggedState = d.persisted().current();
       apply(new Event.KeeperStarted(d.persisted()));
-      readFacts(d.clock().monoMs());
+      readFacts(d.clock().monoMs(), null);
     }
 
     Behavior<Msg> behavior() {
@@ -124,7 +127,9 @@ public final class KeeperActor {
           .onMessage(ProbeDone.class, this::probed)
           .onMessage(ReportDone.class, this::reported)
           .onMessage(Finished.class, f -> {
-            apply(f.event());
+            // the "reached" report must carry what PostgreSQL is now (e.g. the quorum just applied), not
+            // facts read before the last step: read them first, then apply the outcome
+            readFacts(d.clock().monoMs(), f.event());
             return next();
           })
           .onMessage(PeerAnswered.class, p -> {
@@ -149,27 +154,33 @@ public final class KeeperActor {
     private Behavior<Msg> tick() {
       long now = d.clock().monoMs();
       apply(new Event.Tick());
-      if (!factsInFlight && now - lastFactsStart >= Math.max(timing.tickMs(), FACTS_EVERY_MS)) readFacts(now);
+      if (factsInFlight == 0 && now - lastFactsStart >= Math.max(timing.tickMs(), FACTS_EVERY_MS)) {
+        readFacts(now, null);
+      }
       probeIfDue(now);
       d.heartbeat().run();
       return next();
     }
 
-    private void readFacts(long now) {
-      factsInFlight = true;
+    private void readFacts(long now, Event.TransitionFinished then) {
+      factsInFlight++;
       lastFactsStart = now;
+      long seq = ++factsSeq;
       ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> d.ops().facts().read(), d.io()),
-          (f, err) -> new FactsDone(f, err == null ? null : String.valueOf(cause(err))));
+          (f, err) -> new FactsDone(seq, f, err == null ? null : String.valueOf(cause(err)), then));
     }
 
     private Behavior<Msg> facts(FactsDone m) {
-      factsInFlight = false;
+      factsInFlight--;
       if (m.facts() == null) {
         log.warn("{}: reading the facts failed: {}", label, m.failure());
-        return next();
+      } else if (m.seq() > factsApplied) {
+        // a read started earlier than one already applied is older news: dropped
+        factsApplied = m.seq();
+        local = m.facts();
+        apply(new Event.FactsRead(toPgFacts(local, d.clock().monoMs())));
       }
-      local = m.facts();
-      apply(new Event.FactsRead(toPgFacts(local, d.clock().monoMs())));
+      if (m.then() != null) apply(m.then());
       return next();
     }
 

@@ -133,9 +133,9 @@ public final class KeeperHttp implements AutoCloseable {
         return CompletableFuture.completedFuture(error(400, "bad_request", "'primary_id' (the asking node's id) is"
             + " required and must be a positive integer"));
       }
-      if (term == null || term <= 0) {
+      if (term == null || term < 0) {
         return CompletableFuture.completedFuture(error(400, "bad_request", "'term' (the term the asking node"
-            + " believes current) is required and must be positive"));
+            + " believes current) is required and must not be negative"));
       }
       if (primaryId == status.get().nodeId()) {
         return CompletableFuture.completedFuture(error(400, "bad_request", "node " + primaryId

@@ -85,10 +85,8 @@ public final class StepRunner implements AutoCloseable {
   private final KeeperClock clock;
   private final Hook hook;
   private final ScheduledExecutorService watchdog;
-  private TermSeq rejoinStamp;
-  private RejoinInfo rejoin;
   private boolean roleEnsured;
-  private volatile Thread current;
+  private Thread current;
   private volatile boolean aborted;
 
   public StepRunner(LocalPg pg, Identity id, Path keeperDir, KeeperClock clock, Hook hook) {
@@ -116,18 +114,24 @@ public final class StepRunner implements AutoCloseable {
    * process tree) and nothing more is done.
    */
   public void abort() {
-    aborted = true;
-    Thread t = current;
-    if (t != null) t.interrupt();
+    synchronized (this) {
+      aborted = true;
+      if (current != null) current.interrupt();
+    }
   }
 
   /** Runs one segment; never throws. */
   public Event.Outcome run(Action.RunSteps rs) {
-    current = Thread.currentThread();
+    synchronized (this) {
+      current = Thread.currentThread();
+    }
     try {
       return runSegment(rs);
     } finally {
-      current = null;
+      synchronized (this) {
+        current = null;
+        Thread.interrupted(); // an abort's interrupt ends here, not in the dispatcher's thread pool
+      }
     }
   }
 
@@ -408,8 +412,9 @@ public final class StepRunner implements AutoCloseable {
   }
 
   /**
-   * pg_rewind (or a clone when that cannot work). A retry of the same transition finds nothing left to
-   * rewind ("none"): the rewind that really happened for this goal is what gets reported.
+   * pg_rewind (or a clone when that cannot work). A retry of the same transition — in this process or
+   * after a restart — finds nothing left to rewind ("none"): the rejoin that really happened for this
+   * goal is kept in the keeper's directory ({@link #REJOIN_FILE}) and reported instead.
    */
   private RejoinInfo rewindOrClone(StandbyConfig.Upstream up, TermSeq stamp) {
     RejoinInfo info;
@@ -425,10 +430,40 @@ public final class StepRunner implements AutoCloseable {
           r.bytesDiscarded(), r.fromTimeline(), r.toTimeline(),
           r.fallbackReason() == null ? "" : " (pg_rewind impossible: " + r.fallbackReason() + ")");
     }
-    if (RejoinResult.NONE.equals(info.method()) && stamp.equals(rejoinStamp) && rejoin != null) return rejoin;
-    rejoinStamp = stamp;
-    rejoin = info;
+    RejoinInfo earlier = readRejoin();
+    if (RejoinResult.NONE.equals(info.method()) && earlier != null && stamp.equals(earlier.stamp())
+        && !RejoinResult.NONE.equals(earlier.method())) {
+      log.info("{}: reporting the {} of this goal's earlier attempt ({} bytes discarded)", id.label(), earlier.method(),
+          earlier.bytesDiscarded());
+      return earlier;
+    }
+    writeRejoin(info);
     return info;
+  }
+
+  /** The last rejoin, kept across restarts so that a retried transition reports what really happened. */
+  static final String REJOIN_FILE = "last-rejoin.json";
+
+  private RejoinInfo readRejoin() {
+    Path f = keeperDir.resolve(REJOIN_FILE);
+    try {
+      return Files.exists(f) ? io.pgwarden.persistence.Json.read(Files.readString(f), RejoinInfo.class) : null;
+    } catch (IOException | RuntimeException e) {
+      log.warn("{}: ignoring an unreadable {}: {}", id.label(), f, e.getMessage());
+      return null;
+    }
+  }
+
+  private void writeRejoin(RejoinInfo info) {
+    Path f = keeperDir.resolve(REJOIN_FILE);
+    Path tmp = keeperDir.resolve("." + REJOIN_FILE + ".tmp");
+    try {
+      Files.createDirectories(keeperDir);
+      Files.writeString(tmp, io.pgwarden.persistence.Json.write(info) + "\n");
+      Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      log.warn("{}: cannot keep the rejoin in {}: {}", id.label(), f, e.getMessage());
+    }
   }
 
   private void standbySetup(Step.Upstream kind, StepContext ctx, Step step) {

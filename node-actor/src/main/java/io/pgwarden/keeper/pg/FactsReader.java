@@ -85,8 +85,14 @@ public final class FactsReader {
   private LocalFacts hungOrStopped(String why, long t0) {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     if (!cluster.isRunning()) return LocalFacts.without(PgStatus.STOPPED, "postmaster exited: " + why, ms);
-    log.warn("{}: postmaster alive but the facts query failed after {} ms: {}", pg.label(), ms, why);
-    return LocalFacts.without(PgStatus.HUNG, why, ms);
+    // Only a postmaster whose lock file says "ready" (or "stopping": sessions may still commit during a
+    // smart shutdown) can be taking writes. "starting" (recovery runs, no connections at all), "standby"
+    // (hot standby), and no status line yet (the postmaster has not begun to accept connections) cannot.
+    String pm = new PostmasterLock(pg).status();
+    boolean recovering = !(pm.equals("ready") || pm.equals("stopping"));
+    log.warn("{}: postmaster alive ({}) but the facts query failed after {} ms: {}", pg.label(),
+        pm.isEmpty() ? "status unknown" : pm, ms, why);
+    return LocalFacts.without(PgStatus.HUNG, why, recovering, ms);
   }
 
   /**

@@ -53,7 +53,11 @@ public record LocalFacts(
   }
 
   static LocalFacts without(PgStatus status, String detail, long queryMs) {
-    return new LocalFacts(status, detail, false, 0, 0, 0, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, "", false, List.of(),
+    return without(status, detail, false, queryMs);
+  }
+
+  static LocalFacts without(PgStatus status, String detail, boolean inRecovery, long queryMs) {
+    return new LocalFacts(status, detail, inRecovery, 0, 0, 0, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, "", false, List.of(),
         null, queryMs);
   }
 
