@@ -206,6 +206,11 @@ final class CreateCommands {
           + " at " + cfg.hostname() + ":" + cfg.pgport());
       out.println("keeper configuration written to " + keeperDir.toAbsolutePath().normalize() + " (keeper API "
           + cfg.keeperApiUrl() + ")");
+      if (loopback(cfg.keeperHost()) && !loopback(hostname)) {
+        out.println("warning: the keeper API listens on " + cfg.keeperListen() + " only: keepers on other hosts cannot"
+            + " reach it, so this node's failsafe cannot work; pass --keeper-listen ADDRESS:PORT reachable by the"
+            + " other nodes");
+      }
       if (!run) {
         out.println("run it with: pgwarden run --dir " + keeperDir.toAbsolutePath().normalize());
         out.flush();
@@ -214,6 +219,10 @@ final class CreateCommands {
       out.flush();
       return KeeperLauncher.run(keeperDir, out);
     }
+  }
+
+  static boolean loopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 
   record HostPort(String host, int port) {

@@ -23,6 +23,11 @@ final class KeeperLauncher {
     Thread hook = new Thread(app::close, "pgwarden-keeper-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     int code = app.exit().join();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is what ended the keeper
+    }
     if (code == KeeperApp.EXIT_DROPPED) {
       out.println("node " + c.nodeId() + " was dropped from formation " + c.formation() + ": the keeper stopped for"
           + " good");

@@ -51,7 +51,8 @@ public final class KeeperActor {
 
   record ProbeDone(int upstreamId, boolean alive, long startedMono, String detail) implements Msg {}
 
-  record ReportDone(ReportReply reply, long sentMono, long sentWall, String failure) implements Msg {}
+  /** A report's outcome; {@code status} is the HTTP status of a refusal (0: no answer at all). */
+  record ReportDone(ReportReply reply, long sentMono, long sentWall, String failure, int status) implements Msg {}
 
   record Finished(Event.TransitionFinished event) implements Msg {}
 
@@ -247,6 +248,17 @@ public final class KeeperActor {
     }
 
     private Behavior<Msg> reported(ReportDone m) {
+      if (m.failure() != null && (m.status() == 404 || m.status() == 401) && state.current() == NodeState.DROPPED
+          && state.node().executed().compareTo(io.pgwarden.model.TermSeq.NONE) > 0) {
+        // The controller no longer knows this node (it removes a node, and its credential, as soon as the
+        // keeper reports the drop done): that is the confirmation, even if the answer that said so was lost.
+        log.info("{}: the controller no longer knows this node ({}): the drop is confirmed", label, m.failure());
+        ReportReply gone = new ReportReply(d.id().formation(), new io.pgwarden.model.Goal(d.id().nodeId(),
+            NodeState.DROPPED, state.node().executed()), state.node().knownTerm(), 0, null, 0, null, null, "",
+            List.of(), null, null);
+        apply(new Event.ReplyReceived(gone, m.sentMono(), m.sentWall()));
+        return next();
+      }
       if (m.failure() != null) {
         if (!reportsFailing) log.warn("{}: report to the controller failed: {}", label, m.failure());
         reportsFailing = true;
@@ -319,8 +331,13 @@ public final class KeeperActor {
       } else if (a instanceof Action.AnswerPeer ap) {
         CompletableFuture<PeerLink.Answer> f = pending.remove(ap.requestId());
         if (f != null) f.complete(new PeerLink.Answer(d.id().nodeId(), ap.term(), ap.ok(), ap.reason()));
-        log.info("{}: node {} asked to confirm term {}: {} ({})", label, ap.primaryId(), ap.term(),
-            ap.ok() ? "promised" : "refused", ap.reason());
+        if (ap.ok()) {
+          log.debug("{}: node {} asked to confirm term {}: promised ({})", label, ap.primaryId(), ap.term(),
+              ap.reason());
+        } else {
+          log.info("{}: node {} asked to confirm term {}: refused ({})", label, ap.primaryId(), ap.term(),
+              ap.reason());
+        }
       } else if (a instanceof Action.ReportError re) {
         log.warn("{}: {} [state {}, goal {}, term {}]", label, re.detail(), state.current(),
             state.goal() == null ? "none" : state.goal().state() + " " + state.goal().stamp(),
@@ -350,8 +367,9 @@ public final class KeeperActor {
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
-      ctx.pipeToSelf(f, (reply, err) -> err == null ? new ReportDone(reply, s.sentMono(), s.sentWall(), null)
-          : new ReportDone(null, s.sentMono(), s.sentWall(), message(cause(err))));
+      ctx.pipeToSelf(f, (reply, err) -> err == null ? new ReportDone(reply, s.sentMono(), s.sentWall(), null, 200)
+          : new ReportDone(null, s.sentMono(), s.sentWall(), message(cause(err)),
+              cause(err) instanceof io.pgwarden.api.ApiException a ? a.status() : 0));
     }
 
     private void askPeers(Action.AskPeers ap) {

@@ -55,6 +55,12 @@ public final class KeeperHttp implements AutoCloseable {
    */
   public static KeeperHttp start(ActorSystem<?> system, String host, int port, Supplier<KeeperStatus> status,
       ActorRef<KeeperActor.Msg> keeper, KeeperClock clock, long livenessMs) {
+    return start(system, host, port, status, () -> keeper, clock, livenessMs);
+  }
+
+  /** As above, with the keeper actor known later (a promise asked before it runs is answered 503). */
+  public static KeeperHttp start(ActorSystem<?> system, String host, int port, Supplier<KeeperStatus> status,
+      Supplier<ActorRef<KeeperActor.Msg>> keeper, KeeperClock clock, long livenessMs) {
     Materializer mat = SystemMaterializer.get(system).materializer();
     Handler h = new Handler(status, keeper, clock, livenessMs, mat);
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> f = h::handle;
@@ -90,7 +96,7 @@ public final class KeeperHttp implements AutoCloseable {
     }
   }
 
-  private record Handler(Supplier<KeeperStatus> status, ActorRef<KeeperActor.Msg> keeper, KeeperClock clock,
+  private record Handler(Supplier<KeeperStatus> status, Supplier<ActorRef<KeeperActor.Msg>> keeper, KeeperClock clock,
       long livenessMs, Materializer mat) {
 
     CompletionStage<HttpResponse> handle(HttpRequest req) {
@@ -141,8 +147,12 @@ public final class KeeperHttp implements AutoCloseable {
         return CompletableFuture.completedFuture(error(400, "bad_request", "node " + primaryId
             + " cannot ask itself for a promise"));
       }
+      ActorRef<KeeperActor.Msg> k = keeper.get();
+      if (k == null) {
+        return CompletableFuture.completedFuture(error(503, "unavailable", "the keeper is starting"));
+      }
       CompletableFuture<PeerLink.Answer> answer = new CompletableFuture<>();
-      keeper.tell(new KeeperActor.PromiseAsked(primaryId, term, answer));
+      k.tell(new KeeperActor.PromiseAsked(primaryId, term, answer));
       return answer.orTimeout(PROMISE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
           .thenApply(a -> json(200, a))
           .exceptionally(t -> error(503, "unavailable", "the keeper did not answer in time"));

@@ -1,6 +1,5 @@
 package io.pgwarden.keeper;
 
-import io.pgwarden.keeper.pg.BaseBackup;
 import io.pgwarden.keeper.pg.HbaConfig;
 import io.pgwarden.keeper.pg.LocalFacts;
 import io.pgwarden.keeper.pg.LocalPg;
@@ -401,14 +400,13 @@ public final class StepRunner implements AutoCloseable {
 
   private void clone(StandbyConfig.Upstream up, String slot) {
     int[] lastDecile = {-1};
-    BaseBackup.Result r = ops.basebackup().clone(up, slot, null, pg.timeouts().basebackup(), p -> {
+    ops.basebackup().clone(up, slot, null, pg.timeouts().basebackup(), p -> {
       if (p.percent() / 10 > lastDecile[0]) {
         lastDecile[0] = p.percent() / 10;
         log.info("{}: clone from {}:{}: {} of {} kB ({}%)", id.label(), up.host(), up.port(), p.doneKb(), p.totalKb(),
             p.percent());
       }
     });
-    log.info("{}: cloned {} kB from {}:{} in {} ms", id.label(), r.totalKb(), up.host(), up.port(), r.elapsedMs());
   }
 
   /**

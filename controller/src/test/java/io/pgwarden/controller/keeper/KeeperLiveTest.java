@@ -217,6 +217,15 @@ class KeeperLiveTest {
     assertEquals(3, c.code(), c.err());
     assertTrue(c.err().contains("cannot reach"), c.err());
 
+    // a PostgreSQL user that does not exist, when root
+    if (OsUser.isRoot()) {
+      a = f.createArgs(bad);
+      a.addAll(List.of("--pg-user", "pgwarden_no_such_user"));
+      c = f.cli(a.toArray(String[]::new));
+      assertEquals(1, c.code(), c.err());
+      assertTrue(c.err().contains("pgwarden_no_such_user") && c.err().contains("postgresql"), c.err());
+    }
+
     // no operator token
     a = f.createArgs(bad);
     int i = a.indexOf("--token");
@@ -419,6 +428,30 @@ class KeeperLiveTest {
     await("n2 has exactly n1's rows", Duration.ofSeconds(10), () -> one(n2, "SELECT count(*) FROM t")
         .equals(one(n1, "SELECT count(*) FROM t")));
     assertEquals("0", one(n2, "SELECT count(*) FROM t WHERE note = 'lost'"));
+  }
+
+  @Test
+  @Order(11)
+  void aDroppedNodesKeeperStopsForGoodWithItsOwnExitCode() throws Exception {
+    // n2 runs through the command line this time: pgwarden run --dir
+    n2.halt();
+    java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> f.cli("run", "--dir", n2.keeperDir.toString()).code());
+    await("n2 secondary under 'pgwarden run'", WAIT, () -> f.reached(n2, NodeState.SECONDARY)
+        && n2.health("GET", "/liveness") == 200);
+    int id = KeeperFileConfig.load(n2.keeperDir).nodeId();
+    long t0 = System.nanoTime();
+    Cli c = f.cli("drop", "node", "--name", n2.name, "--formation", f.formation, "--monitor", f.url.toString(),
+        "--token", f.token);
+    assertEquals(0, c.code(), c.err());
+    assertEquals(io.pgwarden.keeper.app.KeeperApp.EXIT_DROPPED, run.get(60, TimeUnit.SECONDS));
+    measure("drop node -> its keeper exited", msSince(t0));
+    assertFalse(new PgCluster(n2.pg).isRunning(), "a dropped node's PostgreSQL is stopped");
+    assertTrue(f.state().nodes().stream().noneMatch(v -> v.nodeId() == id));
+    Cli again = f.cli("run", "--dir", n2.keeperDir.toString());
+    assertEquals(1, again.code());
+    assertTrue(again.err().contains("was dropped"), again.err());
+    await("n1 alone again", WAIT, () -> f.reached(n1, NodeState.SINGLE));
   }
 
   /** The newest node.rewound event of {@code n}: its rejoin. */

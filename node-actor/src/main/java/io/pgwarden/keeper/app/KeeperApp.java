@@ -138,10 +138,13 @@ public final class KeeperApp implements AutoCloseable {
           ControllerLink.http(api, cfg.formation(), cfg.nodeId()),
           PeerLink.http(Duration.ofMillis(Math.max(200, timing.reportIntervalMs()))), executor, fencer,
           runner.ops(), io, opts.clock(), status::set, code -> exit.complete(code), systemd::watchdog);
-      ActorRef<KeeperActor.Msg> keeper = system.systemActorOf(KeeperActor.create(deps), "keeper", Props.empty());
+      // bind first: a keeper API that cannot serve stops the start before PostgreSQL is touched
+      AtomicReference<ActorRef<KeeperActor.Msg>> keeperRef = new AtomicReference<>();
       long liveness = Math.max(1_000, 10 * timing.tickMs());
-      KeeperHttp http = KeeperHttp.start(system, cfg.keeperHost(), cfg.keeperPort(), status::get, keeper,
+      KeeperHttp http = KeeperHttp.start(system, cfg.keeperHost(), cfg.keeperPort(), status::get, keeperRef::get,
           opts.clock(), liveness);
+      ActorRef<KeeperActor.Msg> keeper = system.systemActorOf(KeeperActor.create(deps), "keeper", Props.empty());
+      keeperRef.set(keeper);
       KeeperApp app = new KeeperApp(cfg, pg, system, keeper, runner, fencer, http, status, exit, systemd);
       log.info("{}: keeper running: PostgreSQL {} on port {}, controller {}, keeper API {}", id.label(), pg.pgdata(),
           pg.port(), cfg.monitor(), cfg.keeperApiUrl());

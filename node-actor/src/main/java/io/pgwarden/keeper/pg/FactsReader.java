@@ -90,8 +90,13 @@ public final class FactsReader {
     // (hot standby), and no status line yet (the postmaster has not begun to accept connections) cannot.
     String pm = new PostmasterLock(pg).status();
     boolean recovering = !(pm.equals("ready") || pm.equals("stopping"));
-    log.warn("{}: postmaster alive ({}) but the facts query failed after {} ms: {}", pg.label(),
-        pm.isEmpty() ? "status unknown" : pm, ms, why);
+    if (recovering && !pm.equals("standby")) {
+      log.debug("{}: postmaster {} and not answering yet ({} ms): {}", pg.label(),
+          pm.isEmpty() ? "starting" : pm, ms, why);
+    } else {
+      log.warn("{}: postmaster alive ({}) but the facts query failed after {} ms: {}", pg.label(),
+          pm.isEmpty() ? "status unknown" : pm, ms, why);
+    }
     return LocalFacts.without(PgStatus.HUNG, why, recovering, ms);
   }
 
