@@ -45,6 +45,8 @@ final class SystemdCommand implements Callable<Integer> {
         "ExecStart=" + binary + " run --dir " + dir,
         "Restart=always",
         "RestartSec=1",
+        "# exit 4: the node was dropped from its formation; restarting would do nothing useful",
+        "RestartPreventExitStatus=4",
         "# The keeper is the parent of its postmaster: stopping or killing the service stops PostgreSQL too,",
         "# so a hung keeper never leaves a primary writing without its lease.",
         "KillMode=control-group",

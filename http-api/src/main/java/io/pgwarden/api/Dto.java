@@ -9,6 +9,7 @@ import io.pgwarden.model.NodeState;
 import io.pgwarden.model.PgStatus;
 import io.pgwarden.model.Requester;
 import io.pgwarden.model.TermSeq;
+import io.pgwarden.model.Timing;
 import java.util.List;
 
 /** The JSON shapes of the HTTP API (snake_case on the wire, see io.pgwarden.persistence.Json). */
@@ -24,18 +25,25 @@ public final class Dto {
   public record RegisterNode(String name, String host, int port, String keeperApi, Integer candidatePriority,
       Boolean replicationQuorum) {}
 
-  /** The answer to a registration. {@code credential} is shown once and kept only as a hash. */
+  /**
+   * The answer to a registration. {@code credential} is shown once and kept only as a hash;
+   * {@code timing} is the controller's (the keeper must use the same lease, report interval and permit).
+   */
   public record Registration(int nodeId, String name, String credential, Goal goal, NodeSettings settings,
-      FormationSettings formationSettings, long term) {}
+      FormationSettings formationSettings, long term, Timing timing) {}
 
   /** One row of {@code show state}. {@code health}: "good", "bad" or "unknown". */
   public record NodeView(int nodeId, String name, String host, int port, NodeState reportedState,
       NodeState assignedState, TermSeq stamp, int timeline, Lsn lsn, PgStatus pg, String health,
       Long reportAgeMs, int candidatePriority, boolean replicationQuorum) {}
 
-  /** {@code writesOpen}: the controller has opened writes on {@code primaryNodeId} in the current term. */
+  /**
+   * {@code writesOpen}: the controller has opened writes on {@code primaryNodeId} in the current term.
+   * {@code systemIdentifier}: the formation's PostgreSQL system identifier (unsigned, as text), once its
+   * first primary reported it; null before.
+   */
   public record FormationState(String formation, long term, FormationSettings settings, Integer primaryNodeId,
-      boolean writesOpen, String syncStandbyNames, List<NodeView> nodes) {}
+      boolean writesOpen, String syncStandbyNames, List<NodeView> nodes, String systemIdentifier) {}
 
   public record Uris(String formation, String postgres, String jdbc) {}
 

@@ -228,7 +228,7 @@ final class FakeController implements ControllerService {
           n.credentialHash, at));
       journal(f.name, "node|" + f.name + "|" + id, new NodeEvent.Registered(f.name, id, n.name, address, settings, at));
       version.incrementAndGet();
-      return new Dto.Registration(id, n.name, credential, goal, settings, f.settings, f.term);
+      return new Dto.Registration(id, n.name, credential, goal, settings, f.settings, f.term, null);
     });
   }
 
@@ -306,7 +306,7 @@ final class FakeController implements ControllerService {
           n.last == null ? PgStatus.STOPPED : n.last.pg(), n.last == null ? "unknown" : "good",
           n.lastReportAt == null ? null : now() - n.lastReportAt, n.settings.candidatePriority(),
           n.settings.replicationQuorum())).toList();
-      return new Dto.FormationState(f.name, f.term, f.settings, primary, primary != null, "", views);
+      return new Dto.FormationState(f.name, f.term, f.settings, primary, primary != null, "", views, null);
     });
   }
 

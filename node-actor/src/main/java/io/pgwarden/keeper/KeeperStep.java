@@ -90,9 +90,16 @@ public final class KeeperStep {
     r.s = s;
   }
 
-  /** A hung server answers nothing: keep the last known recovery status rather than assume one. */
+  /**
+   * A hung server answers nothing: keep the last known recovery status of the running server rather
+   * than assume one. When the server was not running at the last read there is nothing to keep: the
+   * shell's own reading stands (a postmaster whose lock file says "starting" or "standby" is in
+   * recovery; any other hung server may write).
+   */
   private static void facts(Run r, PgFacts f) {
-    if (f.pg() == PgStatus.HUNG && r.s.facts != null) f = f.withInRecovery(r.s.facts.inRecovery());
+    if (f.pg() == PgStatus.HUNG && r.s.facts != null && r.s.facts.pg().alive()) {
+      f = f.withInRecovery(r.s.facts.inRecovery());
+    }
     r.s.facts = f;
   }
 

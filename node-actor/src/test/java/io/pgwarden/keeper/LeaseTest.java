@@ -123,6 +123,10 @@ class LeaseTest {
     p.start(PRIMARY, ts(3, 5)).facts(PgFacts.stopped());
     p.facts(new PgFacts(io.pgwarden.model.PgStatus.HUNG, false, 0, 0, null, null, "", null, null, null));
     assertEquals(1, p.now(Action.FencePostgres.class).size(), "a hung server of unknown role may write");
+    KeeperDriver s = new KeeperDriver();
+    s.start(CATCHINGUP, ts(3, 5)).facts(PgFacts.stopped());
+    s.facts(new PgFacts(io.pgwarden.model.PgStatus.HUNG, true, 0, 0, null, null, "", null, null, null));
+    assertEquals(List.of(), s.now(Action.FencePostgres.class), "a standby still starting up cannot write");
   }
 
   @Test

@@ -105,7 +105,7 @@ public final class ControllerServiceImpl implements ControllerService {
         .thenApply(o -> {
           Dto.Registration r = (Dto.Registration) o;
           return new Dto.Registration(r.nodeId(), r.name(), credential, r.goal(), r.settings(), r.formationSettings(),
-              r.term());
+              r.term(), r.timing());
         });
   }
 

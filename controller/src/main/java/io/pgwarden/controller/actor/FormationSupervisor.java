@@ -180,8 +180,9 @@ public final class FormationSupervisor
     long started = System.nanoTime();
     return run(f, new Input.Report(c.nodeId(), c.report()), null, (after, reply) -> {
       deps.metrics().reportHandled(System.nanoTime() - started);
+      // the answer that confirms a drop is final (the node is gone right after it): never held
       boolean hold = reply instanceof ReportReply rr && c.waitMs() > 0 && c.known() != null
-          && !rr.goal().stamp().isNewerThan(c.known());
+          && !rr.goal().stamp().isNewerThan(c.known()) && rr.goal().state() != io.pgwarden.model.NodeState.DROPPED;
       if (!hold) {
         c.replyTo().tell(reply);
         return;

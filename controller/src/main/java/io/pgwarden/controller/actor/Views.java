@@ -36,7 +36,8 @@ public final class Views {
         && s.observations().of(w.nodeId()).report().state() == w.goalState();
     String names = w == null ? "" : GroupRules.of(f, s.observations(), s.timing(), s.now().mono())
         .desiredNames(w.nodeId());
-    return new Dto.FormationState(f.name(), f.term(), f.settings(), w == null ? null : w.nodeId(), open, names, nodes);
+    return new Dto.FormationState(f.name(), f.term(), f.settings(), w == null ? null : w.nodeId(), open, names, nodes,
+        f.systemIdentifier() == 0 ? null : Long.toUnsignedString(f.systemIdentifier()));
   }
 
   /**

@@ -211,7 +211,7 @@ public final class DecisionCore {
       notes.add(new Outcome.NodeNote(id, new NodeEvent.Registered(f.name(), id, name, address, settings, now.wall())));
       settle("register");
       Member m = f.member(id).orElseThrow();
-      return new Dto.Registration(id, name, null, m.goal(), settings, f.settings(), f.term());
+      return new Dto.Registration(id, name, null, m.goal(), settings, f.settings(), f.term(), timing);
     }
 
     Object report(Input.Report in) {

@@ -49,7 +49,7 @@ public final class FactsReader {
                       ORDER BY application_name, pid), '[]'::json)
                 FROM pg_stat_replication)::text AS senders,
              (SELECT json_build_object('status', status, 'host', sender_host, 'port', sender_port,
-                        'tli', received_tli,
+                        'tli', received_tli, 'end', latest_end_lsn::text,
                         'age_ms', (extract(epoch FROM clock_timestamp() - last_msg_receipt_time) * 1000)::bigint)
                 FROM pg_stat_wal_receiver LIMIT 1)::text AS receiver
         FROM (SELECT pg_is_in_recovery() AS in_recovery) r, pg_control_checkpoint() c, pg_control_recovery() rec
@@ -85,8 +85,19 @@ public final class FactsReader {
   private LocalFacts hungOrStopped(String why, long t0) {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     if (!cluster.isRunning()) return LocalFacts.without(PgStatus.STOPPED, "postmaster exited: " + why, ms);
-    log.warn("{}: postmaster alive but the facts query failed after {} ms: {}", pg.label(), ms, why);
-    return LocalFacts.without(PgStatus.HUNG, why, ms);
+    // Only a postmaster whose lock file says "ready" (or "stopping": sessions may still commit during a
+    // smart shutdown) can be taking writes. "starting" (recovery runs, no connections at all), "standby"
+    // (hot standby), and no status line yet (the postmaster has not begun to accept connections) cannot.
+    String pm = new PostmasterLock(pg).status();
+    boolean recovering = !(pm.equals("ready") || pm.equals("stopping"));
+    if (recovering && !pm.equals("standby")) {
+      log.debug("{}: postmaster {} and not answering yet ({} ms): {}", pg.label(),
+          pm.isEmpty() ? "starting" : pm, ms, why);
+    } else {
+      log.warn("{}: postmaster alive ({}) but the facts query failed after {} ms: {}", pg.label(),
+          pm.isEmpty() ? "status unknown" : pm, ms, why);
+    }
+    return LocalFacts.without(PgStatus.HUNG, why, recovering, ms);
   }
 
   /**
@@ -130,8 +141,11 @@ public final class FactsReader {
       timeline = Math.max(ckptTli, rs.getInt("min_recovery_tli"));
     }
     Lsn lsn = !inRecovery ? flush : (receive.isZero() ? replay : receive);
+    Lsn upstreamEnd = Lsn.ZERO;
+    String rj = rs.getString("receiver");
+    if (rj != null) upstreamEnd = lsn(text(readJson(rj), "end"));
     return new LocalFacts(PgStatus.RUNNING, null, inRecovery, rs.getLong("sysid"), timeline, ckptTli, lsn, receive,
-        replay, rs.getString("sync_names"), "on".equals(rs.getString("read_only")), senders(rs.getString("senders")),
+        replay, upstreamEnd, rs.getString("sync_names"), "on".equals(rs.getString("read_only")), senders(rs.getString("senders")),
         receiver, ms);
   }
 
@@ -157,6 +171,14 @@ public final class FactsReader {
       Long tli = number(n, "tli");
       return new WalReceiverInfo(text(n, "status"), null, text(n, "host"), port == null ? 0 : port.intValue(),
           tli == null ? 0 : tli.intValue(), number(n, "age_ms"));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("unexpected pg_stat_wal_receiver JSON: " + json, e);
+    }
+  }
+
+  private static JsonNode readJson(String json) {
+    try {
+      return JSON.readTree(json);
     } catch (java.io.IOException e) {
       throw new IllegalStateException("unexpected pg_stat_wal_receiver JSON: " + json, e);
     }

@@ -22,6 +22,8 @@ import java.util.function.BiFunction;
  * @param checkpointTimeline pg_control's "Latest checkpoint's TimeLineID": what pg_rewind on a peer
  *     would see; lags {@code timeline} after a promotion until a checkpoint completes
  * @param lsn flush LSN on a primary; receive LSN (else replay LSN) on a standby
+ * @param upstreamEndLsn on a standby: the end of WAL its upstream last reported having
+ *     (pg_stat_wal_receiver.latest_end_lsn, at most about a second old while streaming); ZERO otherwise
  * @param queryMs how long the query took, connection included
  */
 public record LocalFacts(
@@ -34,6 +36,7 @@ public record LocalFacts(
     Lsn lsn,
     Lsn receiveLsn,
     Lsn replayLsn,
+    Lsn upstreamEndLsn,
     String syncStandbyNames,
     boolean defaultReadOnly,
     List<WalSenderInfo> walSenders,
@@ -45,16 +48,30 @@ public record LocalFacts(
     lsn = lsn == null ? Lsn.ZERO : lsn;
     receiveLsn = receiveLsn == null ? Lsn.ZERO : receiveLsn;
     replayLsn = replayLsn == null ? Lsn.ZERO : replayLsn;
+    upstreamEndLsn = upstreamEndLsn == null ? Lsn.ZERO : upstreamEndLsn;
     syncStandbyNames = syncStandbyNames == null ? "" : syncStandbyNames;
   }
 
   static LocalFacts without(PgStatus status, String detail, long queryMs) {
-    return new LocalFacts(status, detail, false, 0, 0, 0, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, "", false, List.of(), null,
-        queryMs);
+    return without(status, detail, false, queryMs);
+  }
+
+  static LocalFacts without(PgStatus status, String detail, boolean inRecovery, long queryMs) {
+    return new LocalFacts(status, detail, inRecovery, 0, 0, 0, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, Lsn.ZERO, "", false, List.of(),
+        null, queryMs);
   }
 
   public boolean running() {
     return status == PgStatus.RUNNING;
+  }
+
+  /**
+   * A standby's replay lag in bytes behind the end of WAL its upstream last reported (never below 0);
+   * null when this is not a streaming standby or the upstream has not reported yet.
+   */
+  public Long replayLagBytes() {
+    if (!running() || !inRecovery || upstreamEndLsn.isZero()) return null;
+    return Math.max(0, Lsn.max(upstreamEndLsn, receiveLsn).minus(replayLsn));
   }
 
   /** The walsender of node {@code nodeId} (application_name pgwarden_<id>), if connected. */

@@ -154,6 +154,36 @@ public final class PgCluster {
     return Stopped.KILLED;
   }
 
+  /**
+   * The fence: stop PostgreSQL now, whatever it is doing. {@code pg_ctl stop -m immediate} with a short
+   * wait, then SIGKILL to the postmaster and every process that was its child when the fence began
+   * (a SIGSTOPped or stuck backend is not left holding shared memory or a socket). Does not wait for
+   * the lock file to go (a SIGKILLed postmaster stays a zombie until init reaps it): the processes are
+   * dead when this returns, which is what stops writes.
+   */
+  public Stopped fence(Duration immediateWait) {
+    OptionalLong pid = lock.pid();
+    if (pid.isEmpty() || !isRunning()) return Stopped.NOT_RUNNING;
+    List<ProcessHandle> tree = new ArrayList<>();
+    ProcessHandle.of(pid.getAsLong()).ifPresent(h -> {
+      tree.add(h);
+      h.descendants().forEach(tree::add);
+    });
+    boolean stopped = pgCtlStop("immediate", immediateWait);
+    int killed = 0;
+    for (ProcessHandle h : tree) {
+      if (h.isAlive()) {
+        h.destroyForcibly();
+        killed++;
+      }
+    }
+    if (killed > 0) {
+      log.warn("{}: fence: SIGKILL to {} process(es) of postmaster {} left after pg_ctl stop -m immediate",
+          pg.label(), killed, pid.getAsLong());
+    }
+    return stopped && killed == 0 ? Stopped.IMMEDIATE : Stopped.KILLED;
+  }
+
   private boolean pgCtlStop(String mode, Duration timeout) {
     long secs = Math.max(1, timeout.toSeconds());
     Command c = run.command("pg_ctl stop -m " + mode, timeout.plusSeconds(2), "pg_ctl", "stop", "-w", "-t",

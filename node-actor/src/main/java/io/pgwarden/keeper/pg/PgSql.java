@@ -51,7 +51,12 @@ final class PgSql {
   }
 
   PgOpException.SqlFailed failed(String step, SQLException e) {
-    log.warn("{}: {} failed: [{}] {}", pg.label(), step, e.getSQLState(), e.getMessage());
+    if ("57P03".equals(e.getSQLState())) {
+      // starting up or shutting down: expected around every start and stop, the caller decides
+      log.debug("{}: {} failed: [{}] {}", pg.label(), step, e.getSQLState(), e.getMessage());
+    } else {
+      log.warn("{}: {} failed: [{}] {}", pg.label(), step, e.getSQLState(), e.getMessage());
+    }
     return new PgOpException.SqlFailed(pg.label(), step, e.getSQLState(), e.getMessage(), e);
   }
 

@@ -95,6 +95,20 @@ public final class SqlSteps {
     }
   }
 
+  /** current_setting(name) on a fresh session. */
+  public String currentSetting(String name) {
+    try (Connection c = sql.local("show " + name, pg.timeouts().sql());
+        PreparedStatement ps = c.prepareStatement("SELECT current_setting(?)")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    } catch (SQLException e) {
+      throw sql.failed("show " + name, e);
+    }
+  }
+
   /** CHECKPOINT (immediate). Returns its duration in ms. */
   public long checkpoint(Duration timeout) {
     long t0 = System.nanoTime();
@@ -160,6 +174,93 @@ public final class SqlSteps {
       return true;
     } catch (SQLException e) {
       throw sql.failed("create database", e);
+    }
+  }
+
+  /**
+   * How many synchronous standbys a synchronous_standby_names value asks commits to wait for: the
+   * number of {@code ANY n (...)}, {@code FIRST n (...)} or {@code n (...)}; 1 for a plain list; 0 when
+   * empty.
+   */
+  public static int requiredSyncStandbys(String names) {
+    if (names == null || names.isBlank()) return 0;
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("^\\s*(?:(?i:ANY|FIRST)\\s+)?(\\d+)\\s*\\(").matcher(names);
+    return m.find() ? Integer.parseInt(m.group(1)) : 1;
+  }
+
+  /** What {@link #awaitSyncStandbys} found. */
+  public record SyncCaughtUp(String names, int required, io.pgwarden.model.Lsn target, int caughtUp, long waitedMs) {}
+
+  /**
+   * Waits until the synchronous standbys in effect have flushed the WAL position current when the call
+   * began: as many walsenders as synchronous_standby_names requires, in sync state {@code sync} or
+   * {@code quorum}, with flush_lsn at or past it. Returns at once when no synchronous standby is
+   * configured. Throws TimedOut (with what it saw) after {@code timeout}.
+   */
+  public SyncCaughtUp awaitSyncStandbys(Duration timeout) {
+    String step = "await sync standbys";
+    long t0 = System.nanoTime();
+    try (Connection c = sql.local(step, pg.timeouts().sql()); Statement st = c.createStatement()) {
+      String names;
+      String target;
+      try (ResultSet rs = st.executeQuery("SELECT current_setting('synchronous_standby_names'),"
+          + " pg_current_wal_flush_lsn()::text")) {
+        rs.next();
+        names = rs.getString(1);
+        target = rs.getString(2);
+      }
+      int required = requiredSyncStandbys(names);
+      io.pgwarden.model.Lsn lsn = io.pgwarden.model.Lsn.parse(target);
+      if (required == 0) return new SyncCaughtUp(names, 0, lsn, 0, 0);
+      long deadline = t0 + timeout.toNanos();
+      String seen = "";
+      try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FILTER (WHERE sync_state IN ('sync', 'quorum')"
+          + " AND flush_lsn >= ?::pg_lsn), string_agg(application_name || ':' || coalesce(sync_state, '?') || '@'"
+          + " || coalesce(flush_lsn::text, '-'), ', ') FROM pg_stat_replication")) {
+        ps.setString(1, target);
+        while (true) {
+          int n;
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            n = rs.getInt(1);
+            seen = rs.getString(2);
+          }
+          if (n >= required) {
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            log.info("{}: {} of {} synchronous standbys flushed {} after {} ms ({})", pg.label(), n, required, target,
+                ms, names);
+            return new SyncCaughtUp(names, required, lsn, n, ms);
+          }
+          if (System.nanoTime() > deadline) {
+            throw new PgOpException.TimedOut(pg.label(), step, (System.nanoTime() - t0) / 1_000_000,
+                required + " synchronous standby(s) of '" + names + "' should have flushed " + target
+                    + "; walsenders: " + (seen == null ? "none" : seen));
+          }
+          PgCluster.pause(20);
+        }
+      }
+    } catch (SQLException e) {
+      throw sql.failed(step, e);
+    }
+  }
+
+  /**
+   * The timeline {@code upstream} is on now (the insert timeline of a primary; a standby's replay
+   * timeline), asked over a connection as the replication role to its postgres database.
+   */
+  public int upstreamTimeline(StandbyConfig.Upstream upstream) {
+    String step = "upstream timeline";
+    try (Connection c = sql.peer(step, upstream.host(), upstream.port(), pg.timeouts().sql());
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_is_in_recovery()"
+            + " THEN (SELECT greatest(timeline_id, (SELECT min_recovery_end_timeline FROM pg_control_recovery()))"
+            + "       FROM pg_control_checkpoint())"
+            + " ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END")) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (SQLException e) {
+      throw sql.failed(step, e);
     }
   }
 

@@ -1,7 +1,9 @@
 package io.pgwarden.keeper.pg;
 
+import io.pgwarden.model.Lsn;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -15,6 +17,7 @@ public final class StandbyConfig {
       "recovery_target_lsn", "recovery_target_inclusive", "recovery_target_action", "restore_command");
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:_-]{1,253}");
   private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
+  private static final Pattern TARGET = Pattern.compile("(?m)^recovery_target_lsn = '([0-9A-Fa-f]+/[0-9A-Fa-f]+)'$");
 
   /** Where a standby streams from. */
   public record Upstream(String host, int port) {
@@ -35,14 +38,56 @@ public final class StandbyConfig {
    * has and waits: the report_lsn shape); {@code slot} null means no slot.
    */
   public void write(Upstream upstream, String slot) {
+    write(upstream, slot, null);
+  }
+
+  /**
+   * As {@link #write(Upstream, String)}, and with {@code recoveryTarget} non-null a recovery target:
+   * replay stops (pauses) once it reaches that LSN ({@code recovery_target_lsn}, inclusive,
+   * {@code recovery_target_action = 'pause'}). This is the fast_forward setup: a candidate fetches the
+   * WAL it misses from the most advanced standby, up to what that standby has and no further. Recovery
+   * targets are read at server start only: a running server must be restarted for one to apply
+   * (see {@link PgOps#writeFastForwardAndApply}). A later promotion ends the pause.
+   */
+  public void write(Upstream upstream, String slot, Lsn recoveryTarget) {
     if (slot != null) checkSlot(slot);
     List<String> lines = new ArrayList<>();
     lines.add("# Written by pgwarden: this node is a standby.");
     if (upstream != null) lines.add("primary_conninfo = " + PgFiles.quoteConf(conninfo(upstream)));
     if (slot != null) lines.add("primary_slot_name = " + PgFiles.quoteConf(slot));
     lines.add("recovery_target_timeline = 'latest'");
+    if (recoveryTarget != null) {
+      lines.add("recovery_target_lsn = " + PgFiles.quoteConf(recoveryTarget.toString()));
+      lines.add("recovery_target_inclusive = on");
+      lines.add("recovery_target_action = 'pause'");
+    }
     PgFiles.write(pg.file(FILE), String.join("\n", lines) + "\n");
     PgFiles.write(pg.file("standby.signal"), "");
+  }
+
+  /** Removes the recovery target lines (and keeps the rest of the setup). Returns true when there were some. */
+  public boolean clearRecoveryTarget() {
+    java.util.Optional<String> text = PgFiles.read(pg.file(FILE));
+    if (text.isEmpty()) return false;
+    List<String> kept = new ArrayList<>();
+    boolean changed = false;
+    for (String line : text.get().split("\n")) {
+      if (line.startsWith("recovery_target_lsn") || line.startsWith("recovery_target_inclusive")
+          || line.startsWith("recovery_target_action")) {
+        changed = true;
+      } else {
+        kept.add(line);
+      }
+    }
+    if (changed) PgFiles.write(pg.file(FILE), String.join("\n", kept) + "\n");
+    return changed;
+  }
+
+  /** The recovery_target_lsn in the standby file, or null when there is none (or no file). */
+  public Lsn recoveryTarget() {
+    String text = PgFiles.read(pg.file(FILE)).orElse("");
+    Matcher m = TARGET.matcher(text);
+    return m.find() ? Lsn.parse(m.group(1)) : null;
   }
 
   /** Removes standby.signal, recovery.signal and the standby settings. */

@@ -24,17 +24,17 @@ import java.util.function.BooleanSupplier;
  * as {@code postgres}), each on a free loopback port. Closing stops every node (immediate) and deletes
  * everything.
  */
-final class PgNodes implements AutoCloseable {
-  static final PgBinaries BIN = PgBinaries.locate();
-  static final String PG_USER = OsUser.pgUserFor(System.getenv("PGWARDEN_PG_USER"));
-  static final Map<String, String> SMALL = Map.of("shared_buffers", "16MB", "max_connections", "30",
+public final class PgNodes implements AutoCloseable {
+  public static final PgBinaries BIN = PgBinaries.locate();
+  public static final String PG_USER = OsUser.pgUserFor(System.getenv("PGWARDEN_PG_USER"));
+  public static final Map<String, String> SMALL = Map.of("shared_buffers", "16MB", "max_connections", "30",
       "max_wal_size", "256MB", "min_wal_size", "32MB");
 
   private final Path root;
   private final List<LocalPg> nodes = new ArrayList<>();
   private final List<Long> stoppedPids = new ArrayList<>();
 
-  PgNodes(String name) {
+  public PgNodes(String name) {
     try {
       root = Files.createTempDirectory("pgw-" + name + "-");
     } catch (IOException e) {
@@ -43,7 +43,7 @@ final class PgNodes implements AutoCloseable {
     OsUser.chown(root, PG_USER);
   }
 
-  LocalPg node(int id) {
+  public LocalPg node(int id) {
     Path dir = root.resolve("n" + id);
     try {
       Files.createDirectories(dir);
@@ -57,26 +57,26 @@ final class PgNodes implements AutoCloseable {
     return pg;
   }
 
-  Path root() {
+  public Path root() {
     return root;
   }
 
-  static StandbyConfig.Upstream upstream(LocalPg pg) {
+  public static StandbyConfig.Upstream upstream(LocalPg pg) {
     return new StandbyConfig.Upstream("127.0.0.1", pg.port());
   }
 
-  static List<HbaConfig.Peer> peers(LocalPg... all) {
+  public static List<HbaConfig.Peer> peers(LocalPg... all) {
     List<HbaConfig.Peer> l = new ArrayList<>();
     for (LocalPg p : all) l.add(new HbaConfig.Peer(p.nodeId(), "127.0.0.1"));
     return l;
   }
 
-  static Connection connect(LocalPg pg) throws SQLException {
+  public static Connection connect(LocalPg pg) throws SQLException {
     return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres?connectTimeout=5"
         + "&socketTimeout=30", "postgres", "");
   }
 
-  static void exec(LocalPg pg, String... sql) {
+  public static void exec(LocalPg pg, String... sql) {
     try (Connection c = connect(pg); Statement st = c.createStatement()) {
       for (String s : sql) st.execute(s);
     } catch (SQLException e) {
@@ -84,7 +84,7 @@ final class PgNodes implements AutoCloseable {
     }
   }
 
-  static String one(LocalPg pg, String sql) {
+  public static String one(LocalPg pg, String sql) {
     try (Connection c = connect(pg); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
@@ -94,7 +94,7 @@ final class PgNodes implements AutoCloseable {
   }
 
   /** Polls {@code cond} every 10 ms until it holds; fails the test after {@code timeout}. */
-  static void await(String what, Duration timeout, BooleanSupplier cond) {
+  public static void await(String what, Duration timeout, BooleanSupplier cond) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!cond.getAsBoolean()) {
       if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
@@ -103,7 +103,7 @@ final class PgNodes implements AutoCloseable {
   }
 
   /** The postmaster and its children, for SIGSTOP tests on servers these tests started. */
-  static List<Long> processTree(LocalPg pg) {
+  public static List<Long> processTree(LocalPg pg) {
     long pid = new PgCluster(pg).postmasterPid().orElseThrow();
     List<Long> pids = new ArrayList<>();
     pids.add(pid);
@@ -111,7 +111,7 @@ final class PgNodes implements AutoCloseable {
     return pids;
   }
 
-  void signal(String sig, List<Long> pids) {
+  public void signal(String sig, List<Long> pids) {
     List<String> argv = new ArrayList<>(List.of("kill", "-" + sig));
     pids.forEach(p -> argv.add(Long.toString(p)));
     Command.of("kill", argv, Duration.ofSeconds(5)).run();
