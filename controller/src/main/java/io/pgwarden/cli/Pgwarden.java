@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
  * The {@code pgwarden} command line. Every command that talks to a running controller goes through the
  * HTTP API; errors print one line of cause and one line of what to do, and exit non-zero.
  */
-@Command(name = "pgwarden", mixinStandardHelpOptions = true, versionProvider = Pgwarden.Version.class,
+@Command(name = "pgwarden", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    versionProvider = Pgwarden.Version.class,
     description = "PostgreSQL failover controller: a controller (monitor) and one keeper per PostgreSQL node.",
     subcommands = {
         CreateCommands.class, RunCommand.class, ShowCommands.class, PerformCommands.class,
