@@ -166,4 +166,26 @@ class ElectionTest {
     assertTrue(e0At > 0);
     assertTrue(h.mono - permitAt >= h.t.permitMs(), "no new candidate within the old permit's validity");
   }
+
+  @Test
+  void aQuorumChangeNotYetAppliedWhenThePrimaryDiesKeepsTheOldMembersInTheElection() {
+    CoreHarness h = CoreHarness.formation("a", "b", "c", "d");
+    assertEquals("ANY 1 (pgwarden_2, pgwarden_3, pgwarden_4)", h.sim(1).syncNames);
+    // d leaves the quorum; the primary is told, but dies before it applies and confirms the change
+    h.operator("set-replication-quorum", "d", 0L, false, null);
+    killPrimary(h, 1);
+    h.with(4, s -> {
+      s.up = false;
+      s.pgUp = false;
+    });
+    h.live(h.t.startupGraceMs() + h.t.silenceMs() * 4);
+    assertTrue(h.rules().contains("F2-failover-start-election"), h.rules().toString());
+    assertTrue(h.decisions().stream().noneMatch(d -> d.rule().startsWith("E3")),
+        "d may hold the last acknowledged commit under the old quorum: the election waits for it");
+    h.with(4, s -> {
+      s.up = true;
+      s.pgUp = true;
+    });
+    h.until(() -> h.writer() != null && h.goal(h.writer()) == WAIT_PRIMARY, 20_000);
+  }
 }
