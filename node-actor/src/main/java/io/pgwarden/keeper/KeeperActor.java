@@ -274,6 +274,15 @@ public final class KeeperActor {
     private Behavior<Msg> promiseAsked(PromiseAsked m) {
       long id = ++requestIds;
       pending.put(id, m.answer());
+      m.answer().thenAccept(a -> {
+        if (a.ok()) {
+          log.debug("{}: node {} asked for a promise in term {}: promised ({})", label, m.primaryId(), m.term(),
+              a.reason());
+        } else {
+          log.info("{}: node {} asked for a promise in term {}: refused ({})", label, m.primaryId(), m.term(),
+              a.reason());
+        }
+      });
       apply(new Event.PeerPromiseRequest(id, m.primaryId(), m.term()));
       CompletableFuture<PeerLink.Answer> left = pending.remove(id);
       if (left != null) {
@@ -331,13 +340,6 @@ public final class KeeperActor {
       } else if (a instanceof Action.AnswerPeer ap) {
         CompletableFuture<PeerLink.Answer> f = pending.remove(ap.requestId());
         if (f != null) f.complete(new PeerLink.Answer(d.id().nodeId(), ap.term(), ap.ok(), ap.reason()));
-        if (ap.ok()) {
-          log.debug("{}: node {} asked to confirm term {}: promised ({})", label, ap.primaryId(), ap.term(),
-              ap.reason());
-        } else {
-          log.info("{}: node {} asked to confirm term {}: refused ({})", label, ap.primaryId(), ap.term(),
-              ap.reason());
-        }
       } else if (a instanceof Action.ReportError re) {
         log.warn("{}: {} [state {}, goal {}, term {}]", label, re.detail(), state.current(),
             state.goal() == null ? "none" : state.goal().state() + " " + state.goal().stamp(),
