@@ -90,9 +90,21 @@ public final class KeeperStep {
     r.s = s;
   }
 
-  /** A hung server answers nothing: keep the last known recovery status rather than assume one. */
+  /**
+   * A hung server answers nothing: keep the last known recovery status rather than assume one. A server
+   * last seen stopped that does not answer yet is starting up (it takes no connection, so no write, until
+   * it answers): it comes up as a standby unless the keeper is in, or moving to, a writable state — so a
+   * standby being started is not taken for a writable server and fenced. A server found hung with nothing
+   * known of it may be a frozen primary: it still counts as possibly writable.
+   */
   private static void facts(Run r, PgFacts f) {
-    if (f.pg() == PgStatus.HUNG && r.s.facts != null) f = f.withInRecovery(r.s.facts.inRecovery());
+    PgFacts before = r.s.facts;
+    if (f.pg() == PgStatus.HUNG && before != null) {
+      boolean starting = !before.pg().alive();
+      boolean writableTarget = r.current().canTakeWrites()
+          || r.s.transition != null && r.s.transition.to().canTakeWrites();
+      f = f.withInRecovery(starting ? !writableTarget : before.inRecovery());
+    }
     r.s.facts = f;
   }
 

@@ -229,7 +229,11 @@ public final class DecisionCore {
         obsOnRefusal = obs.with(m.nodeId(), before.withAnomaly(a.kind()));
         throw new ApiException(409, "report_rejected", a.detail());
       }
-      if (r.knownTerm() > f.term() || r.executed().compareTo(f.stamp()) > 0) {
+      // A keeper that executed a decision newer than the journal's last, or newer than the goal the
+      // journal has for it, executed one this controller does not have: the journal lost its tail. (After
+      // a restart the term is raised, so the journal's stamp alone can look newer than the lost decision.)
+      if (r.knownTerm() > f.term() || r.executed().compareTo(f.stamp()) > 0
+          || r.executed().isNewerThan(m.goal().stamp())) {
         restampAfterLostTail(m, r);
       }
       obs = obs.with(m.nodeId(), before.withReport(r, now.mono()));
@@ -292,7 +296,7 @@ public final class DecisionCore {
      * the node that ran ahead keeps the state it reached.
      */
     private void restampAfterLostTail(Member m, NodeReport r) {
-      long term = Math.max(r.knownTerm(), r.executed().term()) + 1;
+      long term = Math.max(f.term(), Math.max(r.knownTerm(), r.executed().term())) + 1;
       emit(new FormationEvent.TermRaised(term, "node " + m.name() + " executed " + r.executed()
           + " beyond the journal's " + f.stamp() + ": the journal lost its tail", now.wall()));
       java.util.TreeMap<Integer, NodeState> all = new java.util.TreeMap<>();

@@ -243,7 +243,8 @@ public final class GroupRules {
       if (!current(s, SECONDARY) || !d.healthy(s.nodeId()) || !s.settings().promotable()) return Optional.empty();
       boolean covered = guaranteed && covers(configs, Set.of(s.nodeId()));
       long risk = Math.max(0, lsn(p).minus(lsn(s)));
-      if (!covered && !(allowed > 0 && risk <= allowed)) return Optional.empty();
+      boolean bug = KnownBugs.on(KnownBugs.Bug.PROMOTE_OUT_OF_WAIT_PRIMARY);
+      if (!covered && !(allowed > 0 && risk <= allowed) && !bug) return Optional.empty();
       TreeMap<Integer, NodeState> g = goals(s, PREPARE_PROMOTION);
       g.put(p.nodeId(), DRAINING);
       return Optional.of(new Decision("F1-failover-two-nodes", "primary " + p.name() + " failed: " + v.why()
@@ -254,7 +255,9 @@ public final class GroupRules {
     boolean anyCandidate = standbys.stream().anyMatch(
         s -> current(s, SECONDARY) && d.healthy(s.nodeId()) && s.settings().promotable());
     if (!anyCandidate) return Optional.empty();
-    if (!guaranteed && allowed == 0) return Optional.empty();
+    if (!guaranteed && allowed == 0 && !KnownBugs.on(KnownBugs.Bug.PROMOTE_OUT_OF_WAIT_PRIMARY)) {
+      return Optional.empty();
+    }
     TreeMap<Integer, NodeState> g = goals(p, DRAINING);
     for (Member s : standbys) {
       if (joinsElection(s)) g.put(s.nodeId(), REPORT_LSN);
@@ -320,7 +323,7 @@ public final class GroupRules {
       NodeState r = rep(n);
       boolean silent = d.keeperSilent(n.nodeId());
       if (g == MAINTENANCE || g == WAIT_STANDBY || g == NodeState.INIT) continue;
-      if (r == REPORT_LSN && g == REPORT_LSN && !silent) {
+      if (r == REPORT_LSN && g == REPORT_LSN && !silent && positionKnown(n)) {
         reporting.add(n);
       } else if (g == REPORT_LSN) {
         if (!silent) waitingFor++;
@@ -352,7 +355,9 @@ public final class GroupRules {
     if (from != null && !guaranteed) {
       risk = Math.max(0, lsn(from).minus(lsn(advanced)));
       long allowed = f.settings().failoverDataLossAllowed();
-      if (risk > allowed || allowed == 0) return Optional.empty();
+      if ((risk > allowed || allowed == 0) && !KnownBugs.on(KnownBugs.Bug.PROMOTE_OUT_OF_WAIT_PRIMARY)) {
+        return Optional.empty();
+      }
     }
     Integer preferred = f.failover() == null ? null : f.failover().preferred();
     boolean operatorFailover = f.failover() != null && !"automatic".equals(f.failover().kind());
@@ -386,7 +391,18 @@ public final class GroupRules {
 
   private boolean frozenForElection(Member n) {
     NodeReport r = obs.of(n.nodeId()).report();
-    return r != null && NO_UPSTREAM_REPORTS.contains(r.state()) && NOT_FOLLOWING_GOALS.contains(n.goalState());
+    return r != null && NO_UPSTREAM_REPORTS.contains(r.state()) && NOT_FOLLOWING_GOALS.contains(n.goalState())
+        && positionKnown(n);
+  }
+
+  /**
+   * The node's last report carries a WAL position read from a running PostgreSQL. A keeper that has
+   * just restarted, or whose server is starting or hung, reports no facts (timeline 0, LSN 0/0): that is
+   * no position, and an election that took it for one could promote a node missing acknowledged writes.
+   */
+  private boolean positionKnown(Member n) {
+    NodeReport r = obs.of(n.nodeId()).report();
+    return r != null && r.pg() == io.pgwarden.model.PgStatus.RUNNING && r.timeline() > 0;
   }
 
   /** Nodes that take part in an election and are asked to report their LSN (pg_auto_failover §6.3). */
@@ -509,6 +525,7 @@ public final class GroupRules {
   }
 
   public boolean writesMayMoveTo(int nodeId) {
+    if (KnownBugs.on(KnownBugs.Bug.REOPEN_WRITES_WITHOUT_LEASE_WAIT)) return true;
     boolean ok = true;
     for (Member m : f.members().values()) {
       if (m.nodeId() == nodeId || stoppedUnderNonWritableGoal(m)) continue;
@@ -631,7 +648,7 @@ public final class GroupRules {
     NodeReport r = d.freshReport(n.nodeId());
     return r != null && r.walReceiver() != null && r.walReceiver().streaming() && r.walReceiver().upstreamNodeId() != null
         && r.walReceiver().upstreamNodeId() == w.nodeId() && r.walReceiver().lastMsgAgeMs() != null
-        && r.walReceiver().lastMsgAgeMs() <= t.evidenceFreshMs();
+        && (r.walReceiver().lastMsgAgeMs() <= t.evidenceFreshMs() || KnownBugs.on(KnownBugs.Bug.TRUST_STALE_STREAMING));
   }
 
   private NodeState rep(Member m) {

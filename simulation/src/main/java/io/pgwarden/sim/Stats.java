@@ -1,0 +1,101 @@
+package io.pgwarden.sim;
+
+import io.pgwarden.keeper.TransitionPlanner;
+import io.pgwarden.model.FormationEvent;
+import io.pgwarden.model.Goal;
+import io.pgwarden.model.NodeState;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Coverage of one run (and, merged, of a sweep): which group rules fired, which planner rows were
+ * started and completed, which states keepers reached and were assigned.
+ */
+final class Stats {
+  static final List<TransitionPlanner.Row> ROWS = TransitionPlanner.rows();
+
+  final TreeMap<String, Long> rules = new TreeMap<>();
+  final long[] rowsStarted = new long[ROWS.size()];
+  final long[] rowsDone = new long[ROWS.size()];
+  final EnumMap<NodeState, Long> reached = new EnumMap<>(NodeState.class);
+  final EnumMap<NodeState, Long> assigned = new EnumMap<>(NodeState.class);
+  long seeds;
+  long violations;
+  long events;
+  long virtualMs;
+  long acks;
+  long failovers;
+
+  static int rowIndex(NodeState from, NodeState to) {
+    TransitionPlanner.Row r = TransitionPlanner.row(from, to).orElse(null);
+    if (r == null) return -1;
+    for (int i = 0; i < ROWS.size(); i++) {
+      if (ROWS.get(i) == r) return i;
+    }
+    return -1;
+  }
+
+  void event(FormationEvent e) {
+    if (e instanceof FormationEvent.Decided d) {
+      rules.merge(d.rule(), 1L, Long::sum);
+      for (Goal g : d.goals()) assigned.merge(g.state(), 1L, Long::sum);
+      if (d.failover() != null) failovers++;
+    }
+  }
+
+  void keeperState(NodeState s) {
+    reached.merge(s, 1L, Long::sum);
+  }
+
+  void rowStarted(NodeState from, NodeState to) {
+    int i = rowIndex(from, to);
+    if (i >= 0) rowsStarted[i]++;
+  }
+
+  void transitionDone(NodeState from, NodeState to) {
+    int i = rowIndex(from, to);
+    if (i >= 0) rowsDone[i]++;
+  }
+
+  synchronized void merge(Stats o) {
+    o.rules.forEach((k, v) -> rules.merge(k, v, Long::sum));
+    for (int i = 0; i < rowsDone.length; i++) {
+      rowsStarted[i] += o.rowsStarted[i];
+      rowsDone[i] += o.rowsDone[i];
+    }
+    o.reached.forEach((k, v) -> reached.merge(k, v, Long::sum));
+    o.assigned.forEach((k, v) -> assigned.merge(k, v, Long::sum));
+    seeds += o.seeds;
+    violations += o.violations;
+    events += o.events;
+    virtualMs += o.virtualMs;
+    acks += o.acks;
+    failovers += o.failovers;
+  }
+
+  static String rowName(int i) {
+    TransitionPlanner.Row r = ROWS.get(i);
+    StringBuilder sb = new StringBuilder();
+    for (NodeState s : r.from()) {
+      if (sb.length() > 0) sb.append(',');
+      sb.append(s.wireName());
+    }
+    if (r.from().size() > 10) sb = new StringBuilder("any");
+    return sb + "->" + r.to().wireName();
+  }
+
+  /** Rows of the planner never completed, by name. */
+  List<String> rowsNeverDone() {
+    List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < rowsDone.length; i++) {
+      if (rowsDone[i] == 0) out.add(rowName(i));
+    }
+    return out;
+  }
+
+  Map<String, Long> rulesCopy() {
+    return new TreeMap<>(rules);
+  }
+}
