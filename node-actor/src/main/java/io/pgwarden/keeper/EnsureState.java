@@ -20,7 +20,13 @@ final class EnsureState {
 
   static void ensure(Run r) {
     KeeperState.Builder s = r.s;
-    if (!r.idle() || s.facts == null || s.leaving) return;
+    if (s.facts == null || s.leaving) return;
+    if (!r.idle()) {
+      // A transition waiting to retry needs its server as much as the state it leaves: one whose steps
+      // failed because PostgreSQL died (a primary applying its quorum) would otherwise retry forever.
+      if (retryingWithServerUp(r)) keepRunning(r);
+      return;
+    }
     Ensure want = TransitionPlanner.ensure(s.current());
     if (want.pg() == PgWanted.RUNNING) {
       keepRunning(r);
@@ -42,6 +48,14 @@ final class EnsureState {
     if (last != null && r.mono - last < r.cfg.restartBackoffMs()) return;
     r.emit(new Action.StartPostgres(!s.current().canTakeWrites()));
     s.ensuring = s.ensuring.startIssued(r.mono);
+  }
+
+  /** A transition in backoff between two states that both want PostgreSQL running. */
+  static boolean retryingWithServerUp(Run r) {
+    Transition t = r.s.transition;
+    return t != null && t.phase() == Transition.Phase.BACKOFF
+        && TransitionPlanner.ensure(r.current()).pg() == PgWanted.RUNNING
+        && TransitionPlanner.ensure(t.to()).pg() == PgWanted.RUNNING;
   }
 
   /** Starting may open writes in these states: only with the authority that covers them. */
@@ -82,7 +96,7 @@ final class EnsureState {
   static boolean gaveUp(Run r) {
     KeeperState.Builder s = r.s;
     KeeperState.Ensuring e = s.ensuring;
-    if (!r.idle() || e.downSinceMono() == null || e.startAttempts() == 0) return false;
+    if (!r.idle() && !retryingWithServerUp(r) || e.downSinceMono() == null || e.startAttempts() == 0) return false;
     if (TransitionPlanner.ensure(s.current()).pg() != PgWanted.RUNNING) return false;
     // each start had a full backoff to work before the next one: one more than allowed means all failed
     return e.startAttempts() > r.cfg.restartAttempts() || r.mono - e.downSinceMono() >= r.cfg.restartGiveUpMs();

@@ -101,16 +101,7 @@ final class SimKeeper {
     proc.timer(FACTS_MS, this::readFacts);
     if (reading) return;
     reading = true;
-    SimPg pg = node.pg;
-    boolean hangs = pg.proc.alive && pg.status != SimPg.Status.STOPPED && !pg.proc.running();
-    long us = hangs ? 1_000_000 : w.rng.between(500, 4_000);
-    proc.post(us, () -> {
-      reading = false;
-      Long age = probeOkMono == null ? null : mono() - probeOkMono;
-      PgFacts f = hangs ? new PgFacts(io.pgwarden.model.PgStatus.HUNG, false, 0, 0, null, null, "", List.of(), null,
-          age) : pg.facts(age);
-      step(new Event.FactsRead(f));
-    });
+    factsNow(() -> reading = false);
   }
 
   /** A standby's own probe of the primary it follows: the second observer. */
@@ -317,10 +308,31 @@ final class SimKeeper {
     });
   }
 
+  /**
+   * The end of a segment. The shell reads the facts afresh first, so that the report announcing the
+   * state reached does not carry facts from before the steps (a primary that just applied its quorum
+   * would otherwise report the old synchronous_standby_names, and a stopped server would look running).
+   */
   private void finish(Action.RunSteps rs, long gen, Event.Outcome o) {
     if (gen != execGen || !proc.alive) return;
     if (o instanceof Event.Failed f) trace("steps " + rs.from() + "->" + rs.to() + " failed: " + f.detail());
-    step(new Event.TransitionFinished(rs.stamp(), o));
+    factsNow(() -> {
+      if (gen == execGen) step(new Event.TransitionFinished(rs.stamp(), o));
+    });
+  }
+
+  /** One facts query now; {@code then} runs after its answer went into the step function. */
+  private void factsNow(Runnable then) {
+    SimPg pg = node.pg;
+    boolean hangs = pg.proc.alive && pg.status != SimPg.Status.STOPPED && !pg.proc.running();
+    long us = hangs ? 1_000_000 : w.rng.between(500, 4_000);
+    proc.post(us, () -> {
+      Long age = probeOkMono == null ? null : mono() - probeOkMono;
+      PgFacts f = hangs ? new PgFacts(io.pgwarden.model.PgStatus.HUNG, false, 0, 0, null, null, "", List.of(), null,
+          age) : pg.facts(age);
+      step(new Event.FactsRead(f));
+      then.run();
+    });
   }
 
   /** For the executor: commits the rejoin discarded, remembered for invariant 2. */

@@ -301,9 +301,29 @@ public final class DecisionCore {
           + " beyond the journal's " + f.stamp() + ": the journal lost its tail", now.wall()));
       java.util.TreeMap<Integer, NodeState> all = new java.util.TreeMap<>();
       for (Member x : f.members().values()) all.put(x.nodeId(), x.goalState());
-      if (r.executed().compareTo(m.goal().stamp()) > 0) all.put(m.nodeId(), r.state());
+      FormationEvent.FailoverContext ctx = null;
+      if (r.executed().compareTo(m.goal().stamp()) > 0) {
+        NodeState reached = r.state();
+        all.put(m.nodeId(), reached);
+        // A node that ran ahead into a promotion, or into writes, was moved there by a failover the journal
+        // lost: the node the journal still has writable is the one that failover deposed. Keeping both would
+        // leave two writers (or a candidate beside a primary) in the goals.
+        boolean candidate = reached == NodeState.PREPARE_PROMOTION || reached == NodeState.STOP_REPLICATION
+            || reached == NodeState.FAST_FORWARD;
+        if (candidate || reached.canTakeWrites()) {
+          for (Member o : f.active()) {
+            NodeState g = o.goalState();
+            if (o.nodeId() == m.nodeId() || !g.canTakeWrites() || g == NodeState.SINGLE) continue;
+            all.put(o.nodeId(), reached.canTakeWrites() ? NodeState.DEMOTED : NodeState.DEMOTE_TIMEOUT);
+            if (candidate && f.failover() == null) {
+              ctx = new FormationEvent.FailoverContext("automatic", o.nodeId(), null,
+                  "a failover the journal lost (node " + m.name() + " reached " + reached + ")");
+            }
+          }
+        }
+      }
       decide(new GroupRules.Decision("restamp-after-lost-tail", "re-issuing every goal in term " + term, all, false,
-          null, null, null), "report", Requester.CONTROLLER, true);
+          null, ctx, null), "report", Requester.CONTROLLER, true);
     }
 
     /** Remember the synchronous quorum the primary applies, once it is known to be caught up. */

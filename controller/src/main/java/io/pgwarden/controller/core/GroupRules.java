@@ -470,7 +470,7 @@ public final class GroupRules {
           return decision("S14-promote", "the write lease of " + dm.name() + " has ended: " + n.name()
               + " may promote", false, g);
         }
-        if (dm == null) {
+        if (dm == null && w == null) {
           return decision("S15-promote-no-primary", "no node holds a write lease: " + n.name() + " may promote",
               false, goals(n, STOP_REPLICATION));
         }
@@ -489,6 +489,7 @@ public final class GroupRules {
           return decision("S17-open-writes", n.name() + " is promoted and no other node can write: writes open",
               true, g);
         }
+        if (w != null) return Optional.empty(); // another node has a writable goal: never two writers
         return decision("S17-open-writes-no-primary", n.name() + " is promoted: writes open", true,
             goals(n, WAIT_PRIMARY));
       }
