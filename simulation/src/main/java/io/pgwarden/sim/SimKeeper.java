@@ -28,6 +28,14 @@ final class SimKeeper {
   static final long TICK_MS = 100;
   static final long FACTS_MS = 250;
   static final long PROBE_MS = 500;
+  private static final long[] DEBUG = debug();
+
+  private static long[] debug() {
+    String d = System.getProperty("sim.debug"); // node,fromMs,toMs
+    if (d == null || d.isBlank()) return null;
+    String[] p = d.split(",");
+    return new long[] {Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2])};
+  }
 
   final World w;
   final SimNode node;
@@ -140,6 +148,12 @@ final class SimKeeper {
       return;
     }
     state = r.state();
+    if (DEBUG != null && node.index == DEBUG[0] && w.now > DEBUG[1] * 1000 && w.now < DEBUG[2] * 1000) {
+      trace("DEBUG " + e.getClass().getSimpleName() + " tr=" + state.transition() + " lease=" + state.lease()
+          + " remaining=" + (state.lease() == null ? 0 : state.lease().remainingMs(mono, wall)) + " promise="
+          + state.promise() + " facts=" + (state.facts() == null ? null : state.facts().pg()) + " ensuring="
+          + state.ensuring() + " actions=" + r.actions());
+    }
     w.stats.keeperState(state.current());
     for (Action a : r.actions()) act(a);
   }
@@ -156,6 +170,7 @@ final class SimKeeper {
       long ms = pg.proc.alive && pg.proc.paused ? 1_000 : w.rng.between(5, 40);
       w.onHost(node.host, ms * 1000, () -> pg.crash("fenced: immediate stop"));
     } else if (a instanceof Action.StartPostgres s) {
+      trace("ensure start" + (s.readOnly() ? " (read-only)" : ""));
       node.pg.start(s.readOnly(), err -> {
         if (err != null) trace("ensure start failed: " + err);
       });
