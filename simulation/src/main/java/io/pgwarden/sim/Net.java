@@ -138,6 +138,23 @@ final class Net {
   }
 
   /**
+   * A segment of an open TCP connection: retransmitted while the path is blackholed (every second, for
+   * up to two minutes), dropped at once on a reset.
+   */
+  void sendRetrying(Host a, Host b, Runnable onArrive) {
+    sendRetrying(a, b, onArrive, w.now + 120_000_000L);
+  }
+
+  private void sendRetrying(Host a, Host b, Runnable onArrive, long untilUs) {
+    Link l = path(a, b);
+    if (l == Link.OPEN) {
+      w.after(latency(a, b), onArrive);
+    } else if (l == Link.DROP && w.now < untilUs && a.up) {
+      w.after(1_000_000, () -> sendRetrying(a, b, onArrive, untilUs));
+    }
+  }
+
+  /**
    * An HTTP exchange from {@code client} to {@code server}, answered through {@code c} in the client's
    * process: a reply, or a failure (reset at once, or the client's timeout).
    */

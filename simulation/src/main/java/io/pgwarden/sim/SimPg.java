@@ -439,7 +439,21 @@ final class SimPg {
     }
     long conn = r.conn;
     SimPg me = this;
-    w.net.send(node.host, up.node.host, () -> up.proc.post(0, () -> up.acceptStandby(me, conn)));
+    long upInc = up.proc.incarnation;
+    w.net.sendRetrying(node.host, up.node.host, () -> up.proc.post(0, () -> up.acceptStandby(me, conn)));
+    watchHandshake(r, up, upInc);
+  }
+
+  /** A server that dies with our connection half open resets it, once a packet can reach us. */
+  private void watchHandshake(Receiver r, SimPg up, long upInc) {
+    proc.post(1_000_000, () -> {
+      if (rx != r || r.streaming) return;
+      if (up.proc.incarnation != upInc && w.net.open(node.host, up.node.host)) {
+        failConnect("could not connect to the primary server: server closed the connection unexpectedly", true);
+      } else {
+        watchHandshake(r, up, upInc);
+      }
+    });
   }
 
   private void failConnect(String why, boolean waitRetry) {
@@ -465,7 +479,7 @@ final class SimPg {
     }
     String e = err;
     if (e != null) {
-      w.net.send(node.host, standby.node.host, () -> standby.proc.post(0, () -> {
+      w.net.sendRetrying(node.host, standby.node.host, () -> standby.proc.post(0, () -> {
         if (standby.rx != null && standby.rx.conn == conn) standby.failConnect(e, true);
       }));
       return;
@@ -477,7 +491,7 @@ final class SimPg {
     s.lastReplyTrueUs = w.now;
     Sender old = senders.put(standby.id(), s);
     if (old != null) old.standby.upstreamClosed(old.conn, node.host);
-    w.net.send(node.host, standby.node.host, () -> standby.proc.post(0, () -> standby.streamingStarted(conn)));
+    w.net.sendRetrying(node.host, standby.node.host, () -> standby.proc.post(0, () -> standby.streamingStarted(conn)));
     keepalive(s);
     senderTimeout(s);
     push(s);
