@@ -47,7 +47,7 @@ final class Clients {
     }
 
     private void next() {
-      proc.post(w.rng.between(50_000, 700_000), this::transaction);
+      proc.post(w.rng.between(200_000, 2_000_000), this::transaction);
     }
 
     private void transaction() {
@@ -66,7 +66,7 @@ final class Clients {
         drop("could not send");
         return;
       }
-      w.after(w.net.latency(w.appHost, n.host), () -> n.pg.proc.post(0, () -> {
+      w.after(w.net.latency(w.appHost, n.host), () -> n.pg.proc.now(() -> {
         if (n.pg.proc.incarnation != inc) {
           reply(n, answered, started, "server closed the connection");
           return;
@@ -78,7 +78,7 @@ final class Clients {
           if (answered[0] || started[0] == null) return;
           Commit c = started[0];
           if (w.net.path(w.appHost, n.host) == Net.Link.OPEN) {
-            w.after(w.net.latency(w.appHost, n.host), () -> n.pg.proc.post(0, () -> n.pg.cancelWait(c)));
+            w.after(w.net.latency(w.appHost, n.host), () -> n.pg.proc.now(() -> n.pg.cancelWait(c)));
           }
         });
       }
@@ -93,7 +93,7 @@ final class Clients {
     private void reply(SimNode n, boolean[] answered, Commit[] started, String err) {
       Commit c = started[0];
       if (w.net.path(n.host, w.appHost) != Net.Link.OPEN) return; // the answer is lost; the socket times out
-      w.after(w.net.latency(n.host, w.appHost), () -> proc.post(0, () -> {
+      w.after(w.net.latency(n.host, w.appHost), () -> proc.now(() -> {
         if (answered[0]) return;
         answered[0] = true;
         if (err == null) {

@@ -40,6 +40,8 @@ import java.util.TreeMap;
  */
 final class Invariants {
   static final long FAILOVER_BOUND_MS = 12_000;
+  /** Converged this long, with writes acknowledged meanwhile, ends the run. */
+  static final long STABLE_MS = 10_000;
 
   record Violation(String invariant, String detail, long atUs) {}
 
@@ -244,6 +246,9 @@ final class Invariants {
         convergedAt = w.now;
         acksAtConverged = w.clients.acks;
         w.trace("sim", "converged " + ms(w.now - stoppedAt) + " after the faults stopped: " + goals(w.ctl.f));
+      } else if (w.now - convergedAt >= STABLE_MS * 1000 && w.clients.acks > acksAtConverged) {
+        w.finishEarly(); // converged, stayed so, and takes writes: the rest of the window adds nothing
+        return;
       }
     } else {
       if (convergedAt >= 0) {

@@ -181,6 +181,6 @@ final class Net {
       r.reset("connection refused");
       return;
     }
-    server.post(0, () -> s.handle(r));
+    server.now(() -> s.handle(r));
   }
 }

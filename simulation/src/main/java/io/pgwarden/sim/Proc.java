@@ -47,6 +47,11 @@ final class Proc {
     w.after(delayUs, () -> deliver(inc, r));
   }
 
+  /** Runs {@code r} now in this process's current life (later if it is paused; never if it is dead). */
+  void now(Runnable r) {
+    deliver(incarnation, r);
+  }
+
   /** Runs {@code r} after {@code localMs} on this host's monotonic clock. */
   void timer(long localMs, Runnable r) {
     post(host.clock.trueDelay(localMs * 1000), r);

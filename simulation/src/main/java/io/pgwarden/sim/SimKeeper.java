@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  */
 final class SimKeeper {
   static final long TICK_MS = 100;
-  static final long FACTS_MS = 250;
+  static final long FACTS_MS = 500;
   static final long PROBE_MS = 500;
   private static final long[] DEBUG = debug();
 
@@ -141,7 +141,9 @@ final class SimKeeper {
     long wall = wall();
     KeeperStep.Result r;
     try {
+      long t0 = System.nanoTime();
       r = core.step(state, e, mono, wall);
+      Prof.add("keeper." + e.getClass().getSimpleName(), System.nanoTime() - t0);
     } catch (RuntimeException ex) {
       w.inv.violation("keeper-core-threw", "node " + node.nodeId + " step(" + e.getClass().getSimpleName()
           + ") threw " + ex);

@@ -227,7 +227,7 @@ final class SimPg {
     }
     // the request reaches the postmaster only when it runs
     long inc = proc.incarnation;
-    proc.post(0, () -> {
+    proc.now(() -> {
       if (proc.incarnation != inc || status != Status.RUNNING) {
         done.accept(null);
         return;
@@ -440,7 +440,7 @@ final class SimPg {
     long conn = r.conn;
     SimPg me = this;
     long upInc = up.proc.incarnation;
-    w.net.sendRetrying(node.host, up.node.host, () -> up.proc.post(0, () -> up.acceptStandby(me, conn)));
+    w.net.sendRetrying(node.host, up.node.host, () -> up.proc.now(() -> up.acceptStandby(me, conn)));
     watchHandshake(r, up, upInc);
   }
 
@@ -479,7 +479,7 @@ final class SimPg {
     }
     String e = err;
     if (e != null) {
-      w.net.sendRetrying(node.host, standby.node.host, () -> standby.proc.post(0, () -> {
+      w.net.sendRetrying(node.host, standby.node.host, () -> standby.proc.now(() -> {
         if (standby.rx != null && standby.rx.conn == conn) standby.failConnect(e, true);
       }));
       return;
@@ -491,7 +491,7 @@ final class SimPg {
     s.lastReplyTrueUs = w.now;
     Sender old = senders.put(standby.id(), s);
     if (old != null) old.standby.upstreamClosed(old.conn, node.host);
-    w.net.sendRetrying(node.host, standby.node.host, () -> standby.proc.post(0, () -> standby.streamingStarted(conn)));
+    w.net.sendRetrying(node.host, standby.node.host, () -> standby.proc.now(() -> standby.streamingStarted(conn)));
     keepalive(s);
     senderTimeout(s);
     push(s);
@@ -545,7 +545,7 @@ final class SimPg {
       if (senders.get(s.appId) != s) return;
       long conn = s.conn;
       SimPg sb = s.standby;
-      w.net.send(node.host, sb.node.host, () -> sb.proc.post(0, () -> sb.onMessage(conn, null, -1)));
+      w.net.send(node.host, sb.node.host, () -> sb.proc.now(() -> sb.onMessage(conn, null, -1)));
       keepalive(s);
     });
   }
@@ -561,7 +561,7 @@ final class SimPg {
     s.sentUpTo = end;
     long conn = s.conn;
     SimPg sb = s.standby;
-    w.net.send(node.host, sb.node.host, () -> sb.proc.post(0, () -> sb.onMessage(conn, t, end)));
+    w.net.send(node.host, sb.node.host, () -> sb.proc.now(() -> sb.onMessage(conn, t, end)));
   }
 
   /** On the standby: WAL up to {@code end} of lineage {@code t}, or a keepalive when {@code t} is null. */
@@ -592,7 +592,7 @@ final class SimPg {
     long f = flushed;
     long a = replayed;
     long conn = r.conn;
-    w.net.send(node.host, up.node.host, () -> up.proc.post(0, () -> up.onReply(conn, id(), f, a)));
+    w.net.send(node.host, up.node.host, () -> up.proc.now(() -> up.onReply(conn, id(), f, a)));
   }
 
   private void onReply(long conn, int appId, long flush, long apply) {
@@ -610,7 +610,7 @@ final class SimPg {
   /** On the upstream: the standby's connection closed (FIN/RST reached us if the path allowed it). */
   void senderClosed(long conn, Host from) {
     if (w.net.path(from, node.host) != Net.Link.OPEN) return; // the RST is lost: wal_sender_timeout will tell
-    w.after(w.net.latency(from, node.host), () -> proc.post(0, () -> {
+    w.after(w.net.latency(from, node.host), () -> proc.now(() -> {
       for (Sender s : senders.values()) {
         if (s.conn == conn) {
           senders.remove(s.appId);
@@ -624,7 +624,7 @@ final class SimPg {
   /** On the standby: the upstream closed the connection. */
   void upstreamClosed(long conn, Host from) {
     if (w.net.path(from, node.host) != Net.Link.OPEN) return;
-    w.after(w.net.latency(from, node.host), () -> proc.post(0, () -> {
+    w.after(w.net.latency(from, node.host), () -> proc.now(() -> {
       if (rx != null && rx.conn == conn) failConnect("could not receive data from WAL stream: server closed the"
           + " connection unexpectedly", true);
     }));
@@ -636,14 +636,14 @@ final class SimPg {
       SimPg up = w.pgOf(rx.upstream);
       if (up != null && up.node.host == other) {
         Receiver r = rx;
-        proc.post(0, () -> {
+        proc.now(() -> {
           if (rx == r) failConnect("connection reset by peer", true);
         });
       }
     }
     for (Sender s : new ArrayList<>(senders.values())) {
       if (s.standby.node.host == other) {
-        proc.post(0, () -> {
+        proc.now(() -> {
           if (senders.get(s.appId) == s) {
             senders.remove(s.appId);
             releaseWaiters();
@@ -704,7 +704,7 @@ final class SimPg {
 
   private boolean waitsForSync(String level) {
     if (level.equals("local") || level.equals("off")) return false;
-    return SyncConfig.parse(id(), syncNames).synchronous();
+    return syncConfig().synchronous();
   }
 
   /** A CancelRequest for the backend waiting on commit {@code c}: success, with a warning. */
@@ -728,7 +728,7 @@ final class SimPg {
 
   private void releaseWaiters() {
     if (waiters.isEmpty()) return;
-    SyncConfig conf = SyncConfig.parse(id(), syncNames);
+    SyncConfig conf = syncConfig();
     List<Waiter> release = new ArrayList<>();
     for (Waiter x : waiters) {
       if (!conf.synchronous() || satisfied(conf, x.c)) release.add(x);
@@ -753,7 +753,7 @@ final class SimPg {
 
   /** The flush position that {@code required} of the quorum confirmed (for AwaitSyncStandbys). */
   boolean quorumFlushed(long lsn) {
-    SyncConfig conf = SyncConfig.parse(id(), syncNames);
+    SyncConfig conf = syncConfig();
     if (!conf.synchronous()) return true;
     int n = 0;
     for (int member : conf.members()) {
@@ -761,6 +761,20 @@ final class SimPg {
       if (s != null && s.caughtUp && s.flush >= lsn) n++;
     }
     return n >= conf.required();
+  }
+
+  private String parsedNames;
+  private int parsedFor;
+  private SyncConfig parsed;
+
+  /** synchronous_standby_names as PostgreSQL parsed it (cached: it changes only on reload). */
+  private SyncConfig syncConfig() {
+    if (parsed == null || parsedFor != id() || !syncNames.equals(parsedNames)) {
+      parsed = SyncConfig.parse(id(), syncNames);
+      parsedNames = syncNames;
+      parsedFor = id();
+    }
+    return parsed;
   }
 
   // ------------------------------------------------------------------ the facts query
@@ -773,7 +787,7 @@ final class SimPg {
     }
     long wallNow = node.host.clock.wallUs(w.now);
     List<WalSenderInfo> ss = new ArrayList<>();
-    SyncConfig conf = SyncConfig.parse(id(), syncNames);
+    SyncConfig conf = syncConfig();
     for (Sender s : senders.values()) {
       String sync = conf.synchronous() && conf.members().contains(s.appId) ? "quorum" : "async";
       ss.add(new WalSenderInfo("pgwarden_" + s.appId, s.appId, s.caughtUp ? "streaming" : "catchup", sync,

@@ -95,6 +95,26 @@ final class Stats {
     return out;
   }
 
+  /** The coverage lines a sweep prints. */
+  List<String> coverage(List<String> allRules) {
+    List<String> out = new java.util.ArrayList<>();
+    long fired = allRules.stream().filter(r -> rules.getOrDefault(r, 0L) > 0).count();
+    long rowsDoneCount = java.util.Arrays.stream(rowsDone).filter(v -> v > 0).count();
+    out.add(String.format(java.util.Locale.ROOT,
+        "COVERAGE group_rules_fired=%d/%d planner_rows_done=%d/%d states_reached=%d/%d states_assigned=%d/%d"
+            + " failovers=%d acks=%d virtual_h=%.1f",
+        fired, allRules.size(), rowsDoneCount, rowsDone.length, reached.size(), NodeState.values().length,
+        assigned.size(), NodeState.values().length, failovers, acks, virtualMs / 3_600_000.0));
+    out.add("COVERAGE rules " + rules);
+    StringBuilder rows = new StringBuilder("COVERAGE rows");
+    for (int i = 0; i < rowsDone.length; i++) rows.append(' ').append(rowName(i)).append('=').append(rowsDone[i]);
+    out.add(rows.toString());
+    out.add("COVERAGE reached " + reached + " assigned " + assigned);
+    List<String> never = allRules.stream().filter(r -> rules.getOrDefault(r, 0L) == 0).toList();
+    out.add("COVERAGE never fired: " + never + "; rows never done: " + rowsNeverDone());
+    return out;
+  }
+
   Map<String, Long> rulesCopy() {
     return new TreeMap<>(rules);
   }

@@ -55,6 +55,7 @@ final class World {
   private long seq;
   private int ids = 1;
   long events;
+  private boolean stop;
   private final PriorityQueue<Ev> queue = new PriorityQueue<>();
 
   World(long seed, Set<Bugs> bugs, boolean fullTrace, boolean keepLines) {
@@ -125,6 +126,10 @@ final class World {
     return (SimConfig.WARMUP_MS + cfg.faultWindowMs() + cfg.settleMs() + 5_000) * 1000;
   }
 
+  void finishEarly() {
+    stop = true;
+  }
+
   /** Runs the whole history; returns the result with the first violation, if any. */
   SimResult run() {
     Set<KnownBugs.Bug> core = EnumSet.noneOf(KnownBugs.Bug.class);
@@ -136,7 +141,7 @@ final class World {
       bootstrap();
       faults.schedule();
       long end = endUs();
-      while (!queue.isEmpty()) {
+      while (!queue.isEmpty() && !stop) {
         Ev e = queue.poll();
         if (e.t > end) break;
         now = e.t;
