@@ -329,6 +329,9 @@ public final class DecisionCore {
     /** Remember the synchronous quorum the primary applies, once it is known to be caught up. */
     private void confirmQuorum(Member m, NodeReport r) {
       if (!m.goalState().canTakeWrites() || !r.state().canTakeWrites()) return;
+      // A report without facts (server stopped, starting or hung) says nothing of the quorum in effect:
+      // its empty synchronous_standby_names must not be believed as a weaker guarantee.
+      if (r.pg() != io.pgwarden.model.PgStatus.RUNNING) return;
       SyncConfig applied = SyncConfig.parse(m.nodeId(), r.syncStandbyNames());
       SyncConfig conf = f.confirmedQuorum();
       boolean same = conf.primaryId() == m.nodeId() && conf.required() == applied.required()

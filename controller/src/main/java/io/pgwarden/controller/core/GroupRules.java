@@ -215,7 +215,7 @@ public final class GroupRules {
   /** The primary applies a different quorum than the one the controller computes. */
   private boolean syncDrift(Member p) {
     NodeReport r = obs.of(p.nodeId()).report();
-    if (r == null) return false;
+    if (r == null || r.pg() != io.pgwarden.model.PgStatus.RUNNING) return false;
     SyncConfig applied = SyncConfig.parse(p.nodeId(), r.syncStandbyNames());
     SyncConfig want = desired(p);
     return applied.required() != want.required() || !applied.members().equals(want.members());
@@ -609,7 +609,10 @@ public final class GroupRules {
     SyncConfig conf = f.confirmedQuorum();
     s.add(conf.primaryId() == p.nodeId() ? conf : new SyncConfig(p.nodeId(), 0, new java.util.TreeSet<>()));
     NodeReport r = obs.of(p.nodeId()).report();
-    if (r != null && r.state().canTakeWrites()) s.add(SyncConfig.parse(p.nodeId(), r.syncStandbyNames()));
+    // only a report read from a running server says which quorum is in effect (a stopped one reports '')
+    if (r != null && r.state().canTakeWrites() && r.pg() == io.pgwarden.model.PgStatus.RUNNING) {
+      s.add(SyncConfig.parse(p.nodeId(), r.syncStandbyNames()));
+    }
     if (p.goalState().canTakeWrites()) s.add(desired(p));
     return s;
   }
