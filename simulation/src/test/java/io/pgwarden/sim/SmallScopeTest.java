@@ -80,6 +80,14 @@ class SmallScopeTest {
         + " per node");
     List<String> all = new ArrayList<>(two.violations());
     all.addAll(three.violations());
+    java.util.TreeMap<String, Integer> kinds = new java.util.TreeMap<>();
+    java.util.TreeMap<String, String> example = new java.util.TreeMap<>();
+    for (String v : all) {
+      String k = v.substring(v.indexOf(": ") + 2).replaceAll("[0-9]+", "#");
+      kinds.merge(k, 1, Integer::sum);
+      example.putIfAbsent(k, v);
+    }
+    kinds.forEach((k, c) -> System.out.println("SMALL-SCOPE violation x" + c + ": " + example.get(k)));
     assertTrue(all.isEmpty(), all.size() + " violation(s), first: " + all.subList(0, Math.min(20, all.size())));
   }
 
@@ -117,7 +125,7 @@ class SmallScopeTest {
         for (Input in : ins) {
           inputs++;
           check(st, in, violations, n, idx, pairs, freshLease);
-          if (violations.size() > 50) return new Checked(states, inputs, violations);
+          if (violations.size() > 5000) return new Checked(states, inputs, violations);
         }
       }
     }

@@ -476,6 +476,7 @@ public final class GroupRules {
         }
       }
       case STOP_REPLICATION -> {
+        if (w != null && w.nodeId() != n.nodeId()) return Optional.empty(); // never beside another writable goal
         if (dm != null && current(dm, PREPARE_MAINTENANCE)) {
           TreeMap<Integer, NodeState> g = goals(n, WAIT_PRIMARY);
           g.put(dm.nodeId(), MAINTENANCE);
