@@ -77,12 +77,34 @@ final class EnsureState {
 
   private static void maintainPeers(Run r) {
     KeeperState.Builder s = r.s;
+    Long at = s.ensuring.peersMaintainedMono();
+    boolean recent = at != null && r.mono - at < r.cfg.peersRefreshMs();
+    // runs at every tick: the common case (same peers, maintained recently) allocates nothing
+    if (recent && s.ensuring.peersKey() != null && sameKey(s.lastReply.peers(), s.ensuring.peersKey())) return;
     List<PeerInfo> peers = s.lastReply.peers().stream().sorted(Comparator.comparingInt(PeerInfo::nodeId)).toList();
     String key = key(peers);
-    Long at = s.ensuring.peersMaintainedMono();
-    if (key.equals(s.ensuring.peersKey()) && at != null && r.mono - at < r.cfg.peersRefreshMs()) return;
+    if (key.equals(s.ensuring.peersKey()) && recent) return;
     r.emit(new Action.MaintainPeers(peers));
     s.ensuring = s.ensuring.peersMaintained(key, r.mono);
+  }
+
+  /** Whether {@code peers}, sorted by node id, have exactly {@code key} (as {@link #key} writes it). */
+  private static boolean sameKey(List<PeerInfo> peers, String key) {
+    int pos = 0;
+    int prevId = Integer.MIN_VALUE;
+    for (int i = 0; i < peers.size(); i++) {
+      PeerInfo p = peers.get(i);
+      if (p.nodeId() < prevId) return false; // not in order: let the general path decide
+      prevId = p.nodeId();
+      if (i > 0) {
+        if (pos >= key.length() || key.charAt(pos) != ',') return false;
+        pos++;
+      }
+      String part = p.nodeId() + "@" + p.address();
+      if (!key.startsWith(part, pos)) return false;
+      pos += part.length();
+    }
+    return pos == key.length();
   }
 
   private static String key(List<PeerInfo> peers) {

@@ -174,7 +174,11 @@ final class Invariants {
   // ------------------------------------------------------------------ the controller: (4) and (5)
 
   void decisionOutcome(SimController ctl, Input in, Outcome o) {
-    long decided = o.events().stream().filter(e -> e instanceof FormationEvent.Decided).count();
+    if (o.events().isEmpty()) return;
+    long decided = 0;
+    for (FormationEvent e : o.events()) {
+      if (e instanceof FormationEvent.Decided) decided++;
+    }
     if (decided >= 12) {
       violation("3-rules-oscillate", decided + " decisions for one " + in.getClass().getSimpleName());
     }

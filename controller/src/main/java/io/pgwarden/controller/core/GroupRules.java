@@ -25,6 +25,7 @@ import io.pgwarden.model.NodeReport;
 import io.pgwarden.model.NodeState;
 import io.pgwarden.model.Timing;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -589,15 +590,21 @@ public final class GroupRules {
     return f.member(nodeId).map(this::desiredNames).orElse("");
   }
 
+  private static final Comparator<Member> QUORUM_ORDER = Comparator.<Member>comparingInt(
+      n -> n.settings().candidatePriority()).reversed().thenComparingInt(Member::nodeId);
+
   private List<Integer> desiredOrder(Member p) {
     int nss = f.settings().numberSyncStandbys();
-    return others(p).stream()
-        .filter(n -> n.settings().replicationQuorum())
-        .filter(n -> nss == 0 ? n.goalState() == SECONDARY
-            : n.goalState() != MAINTENANCE && n.goalState() != WAIT_STANDBY && n.goalState() != NodeState.INIT)
-        .sorted(Comparator.<Member>comparingInt(n -> n.settings().candidatePriority()).reversed()
-            .thenComparingInt(Member::nodeId))
-        .map(Member::nodeId).toList();
+    List<Member> in = new ArrayList<>(active.size());
+    for (Member n : active) {
+      if (n.nodeId() == p.nodeId() || !n.settings().replicationQuorum()) continue;
+      NodeState g = n.goalState();
+      if (nss == 0 ? g == SECONDARY : g != MAINTENANCE && g != WAIT_STANDBY && g != NodeState.INIT) in.add(n);
+    }
+    in.sort(QUORUM_ORDER);
+    List<Integer> out = new ArrayList<>(in.size());
+    for (Member n : in) out.add(n.nodeId());
+    return Collections.unmodifiableList(out);
   }
 
   /**
@@ -665,7 +672,11 @@ public final class GroupRules {
   }
 
   private List<Member> others(Member p) {
-    return active.stream().filter(m -> m.nodeId() != p.nodeId()).toList();
+    List<Member> out = new ArrayList<>(active.size());
+    for (Member m : active) {
+      if (m.nodeId() != p.nodeId()) out.add(m);
+    }
+    return out;
   }
 
   private Lsn lsn(Member m) {
