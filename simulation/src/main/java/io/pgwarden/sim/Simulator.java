@@ -21,6 +21,7 @@ public final class Simulator {
   static SimResult run(long seed, Set<Bugs> bugs, boolean full, boolean keepLines) {
     World w = new World(seed, bugs, full, keepLines);
     SimResult r = w.run();
+    r.stats().close();
     r.stats().seeds = 1;
     r.stats().violations = r.ok() ? 0 : 1;
     r.stats().events = r.events();

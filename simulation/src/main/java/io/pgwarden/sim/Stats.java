@@ -20,6 +20,7 @@ final class Stats {
   final long[] rowsStarted = new long[ROWS.size()];
   final long[] rowsDone = new long[ROWS.size()];
   final EnumMap<NodeState, Long> reached = new EnumMap<>(NodeState.class);
+  private final long[] reachedCounts = new long[NodeState.values().length];
   final EnumMap<NodeState, Long> assigned = new EnumMap<>(NodeState.class);
   long seeds;
   long violations;
@@ -46,7 +47,15 @@ final class Stats {
   }
 
   void keeperState(NodeState s) {
-    reached.merge(s, 1L, Long::sum);
+    reachedCounts[s.ordinal()]++;
+  }
+
+  /** Folds the per-step counters into the maps (once, at the end of a run). */
+  void close() {
+    for (NodeState s : NodeState.values()) {
+      if (reachedCounts[s.ordinal()] > 0) reached.merge(s, reachedCounts[s.ordinal()], Long::sum);
+      reachedCounts[s.ordinal()] = 0;
+    }
   }
 
   void rowStarted(NodeState from, NodeState to) {
