@@ -280,6 +280,7 @@ final class Exec {
         long bytes = Math.max(0, pg.flushed - fork);
         if (rejoin != null) {
           info = rejoin.make("pg_basebackup", bytes, pg.timeline(), src.timeline());
+          pg.rejoinNote = info;
           k.discarded(lost, "pg_basebackup@node" + k.node.nodeId + " " + rs.stamp() + " (" + bytes + " bytes)",
               rs.stamp());
         } else {
@@ -358,7 +359,11 @@ final class Exec {
     if (Wal.isPrefix(pg.tl, pg.flushed, src.tl, src.flushed)) {
       pg.writeStandbySetup(src.id(), false);
       pg.slots.clear();
-      done.done(null, rf.make("none", 0, pg.timeline(), src.timeline()));
+      // a retried transition finds the rewind already done: it reports the rewind the note in the data
+      // directory remembers, not "none", or the bytes that rewind discarded would never be journaled
+      io.pgwarden.model.RejoinInfo note = pg.rejoinNote;
+      done.done(null, note != null && note.stamp().equals(rs.stamp()) ? note
+          : rf.make("none", 0, pg.timeline(), src.timeline()));
       return;
     }
     if (pg.cleanShutdown && !w.cfg.pg().walKeep()) {
@@ -387,7 +392,9 @@ final class Exec {
       pg.syncNames = "";
       k.traceStep("pg_rewind from node " + src.id() + ": discarded " + bytes + " bytes, " + lost.size()
           + " commit(s)");
-      done.done(null, rf.make("pg_rewind", bytes, fromTli, src.timeline()));
+      RejoinInfo info = rf.make("pg_rewind", bytes, fromTli, src.timeline());
+      pg.rejoinNote = info;
+      done.done(null, info);
     });
   }
 }

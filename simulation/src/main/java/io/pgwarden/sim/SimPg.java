@@ -53,6 +53,8 @@ final class SimPg {
   boolean cleanShutdown = true;
   int checkpointTli;
   boolean brokenByRewind;
+  /** The executor's note in the data directory: how the last rejoin went (kept for a retried transition). */
+  io.pgwarden.model.RejoinInfo rejoinNote;
 
   // ---- the running server
   boolean inRecovery;
