@@ -49,6 +49,8 @@ final class SimController {
   private final TreeSet<Integer> probing = new TreeSet<>();
   private TermSeq lastStamp = TermSeq.NONE;
   long startedAtUs;
+  /** The decision trace, when the run records one (null otherwise). */
+  DecisionTrace.Recorder recorder;
 
   private record Poll(int nodeId, Net.Responder r) {}
 
@@ -82,6 +84,7 @@ final class SimController {
     polls.clear();
     probing.clear();
     lastStamp = f.stamp();
+    if (recorder != null) recorder.restart(epoch, obs.bootMono(), journal.size());
     trace("started (epoch " + epoch + "): journal of " + journal.size() + " events, term " + f.term() + " seq "
         + f.seq());
     run(new Input.Start(f.exists()), null, null);
@@ -146,6 +149,7 @@ final class SimController {
       return;
     }
     obs = o.observations();
+    if (recorder != null) recorder.input(now(), in, o.events());
     if (o.reply() instanceof ApiException e && e.status() >= 500) {
       w.inv.violation("core-500", e.getMessage());
     }
@@ -245,6 +249,7 @@ final class SimController {
   private void answerPoll(Poll p) {
     Object reply;
     try {
+      if (recorder != null) recorder.reply(now(), p.nodeId());
       Outcome o = core.reply(new DecisionCore.State(f, obs), p.nodeId(), now());
       obs = o.observations();
       reply = o.reply();
