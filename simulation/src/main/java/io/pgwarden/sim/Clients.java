@@ -40,9 +40,12 @@ final class Clients {
     SimNode conn;
     long connInc;
 
+    final Host host;
+
     Client(int id, long cancelAfterMs) {
       this.id = id;
-      this.proc = new Proc(w, w.appHost, "client" + id);
+      this.host = id % 2 == 0 ? w.appHost : w.appHost2;
+      this.proc = new Proc(w, host, "client" + id);
       this.cancelAfterMs = cancelAfterMs;
     }
 
@@ -62,11 +65,11 @@ final class Clients {
       long inc = connInc;
       Commit[] started = new Commit[1];
       boolean[] answered = new boolean[1];
-      if (w.net.path(w.appHost, n.host) != Net.Link.OPEN || n.pg.proc.incarnation != inc) {
+      if (w.net.path(host, n.host) != Net.Link.OPEN || n.pg.proc.incarnation != inc) {
         drop("could not send");
         return;
       }
-      w.after(w.net.latency(w.appHost, n.host), () -> n.pg.proc.now(() -> {
+      w.after(w.net.latency(host, n.host), () -> n.pg.proc.now(() -> {
         if (n.pg.proc.incarnation != inc) {
           reply(n, answered, started, "server closed the connection");
           return;
@@ -77,8 +80,8 @@ final class Clients {
         proc.post(cancelAfterMs * 1000, () -> {
           if (answered[0] || started[0] == null) return;
           Commit c = started[0];
-          if (w.net.path(w.appHost, n.host) == Net.Link.OPEN) {
-            w.after(w.net.latency(w.appHost, n.host), () -> n.pg.proc.now(() -> n.pg.cancelWait(c)));
+          if (w.net.path(host, n.host) == Net.Link.OPEN) {
+            w.after(w.net.latency(host, n.host), () -> n.pg.proc.now(() -> n.pg.cancelWait(c)));
           }
         });
       }
@@ -92,8 +95,8 @@ final class Clients {
 
     private void reply(SimNode n, boolean[] answered, Commit[] started, String err) {
       Commit c = started[0];
-      if (w.net.path(n.host, w.appHost) != Net.Link.OPEN) return; // the answer is lost; the socket times out
-      w.after(w.net.latency(n.host, w.appHost), () -> proc.now(() -> {
+      if (w.net.path(n.host, host) != Net.Link.OPEN) return; // the answer is lost; the socket times out
+      w.after(w.net.latency(n.host, host), () -> proc.now(() -> {
         if (answered[0]) return;
         answered[0] = true;
         if (err == null) {
@@ -132,9 +135,9 @@ final class Clients {
         return;
       }
       SimNode n = hosts.get(i);
-      Net.Link l = w.net.path(w.appHost, n.host);
-      boolean back = w.net.path(n.host, w.appHost) == Net.Link.OPEN;
-      long rtt = 2 * w.net.latency(w.appHost, n.host);
+      Net.Link l = w.net.path(host, n.host);
+      boolean back = w.net.path(n.host, host) == Net.Link.OPEN;
+      long rtt = 2 * w.net.latency(host, n.host);
       if (l == Net.Link.OPEN && back && n.pg.answering()) {
         boolean rw = !n.pg.inRecovery && !n.pg.readOnlyDefault;
         long inc = n.pg.proc.incarnation;

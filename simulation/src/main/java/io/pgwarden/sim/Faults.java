@@ -260,15 +260,15 @@ final class Faults {
   // ------------------------------------------------------------------ partitions
 
   private void partition(long ms) {
-    int hosts = w.nodes.size() + 1; // the app host (clients) takes part too, rarely
+    int hosts = w.nodes.size() + 1; // the controller and the database hosts
     int mode = w.rng.chance(0.7) ? 1 : 2; // 1 = blackhole, 2 = reset
     List<int[]> mine = new ArrayList<>();
-    int shape = w.rng.weighted(4, 3, 3, 2, 1);
+    int shape = w.rng.weighted(4, 3, 3, 2, 1, 3);
     String what;
     switch (shape) {
       case 0 -> { // isolate one host (controller or node) from everyone
         int h = w.rng.nextInt(hosts);
-        for (int o = 0; o <= w.nodes.size() + 1; o++) {
+        for (int o = 0; o <= w.nodes.size() + 2; o++) {
           if (o != h) {
             mine.add(new int[] {h, o, mode});
             mine.add(new int[] {o, h, mode});
@@ -306,12 +306,29 @@ final class Faults {
         }
         what = sb.toString();
       }
-      default -> { // the clients lose the primary
+      case 4 -> { // one application host loses one database host
         int h = 1 + w.rng.nextInt(w.nodes.size());
-        int app = w.appHost.index;
+        int app = w.rng.chance(0.5) ? w.appHost.index : w.appHost2.index;
         mine.add(new int[] {app, h, mode});
         mine.add(new int[] {h, app, mode});
-        what = "cut app <-> " + hostName(h);
+        what = "cut " + hostName(app) + " <-> " + hostName(h);
+      }
+      default -> { // the primary with a minority (one standby, one application host) away from the rest
+        SimNode p = primaryOrAny();
+        List<Integer> side = new ArrayList<>(List.of(p.host.index, w.appHost.index));
+        if (w.nodes.size() > 2) {
+          SimNode other = anyNode();
+          if (other != p) side.add(other.host.index);
+        }
+        int all = w.nodes.size() + 3;
+        for (int i = 0; i < all; i++) {
+          for (int j = 0; j < all; j++) {
+            if (side.contains(i) != side.contains(j)) mine.add(new int[] {i, j, mode});
+          }
+        }
+        StringBuilder sb = new StringBuilder("minority {");
+        for (int i : side) sb.append(hostName(i)).append(' ');
+        what = sb.append('}').toString();
       }
     }
     trace("partition (" + (mode == 1 ? "blackhole" : "reset") + ") " + what + " for " + ms + " ms");
@@ -328,11 +345,11 @@ final class Faults {
   }
 
   private String hostName(int i) {
-    return i == 0 ? "ctl" : i == w.appHost.index ? "app" : "h" + i;
+    return i == 0 ? "ctl" : i == w.appHost.index ? "app" : i == w.appHost2.index ? "app2" : "h" + i;
   }
 
   private void applyLinks() {
-    int hosts = w.nodes.size() + 2;
+    int hosts = w.nodes.size() + 3;
     for (int i = 0; i < hosts; i++) {
       for (int j = 0; j < hosts; j++) w.net.setLink(i, j, Net.Link.OPEN);
     }
@@ -355,6 +372,7 @@ final class Faults {
   private Host hostOf(int i) {
     if (i == 0) return w.ctlHost;
     if (i == w.appHost.index) return w.appHost;
+    if (i == w.appHost2.index) return w.appHost2;
     return w.nodes.get(i - 1).host;
   }
 

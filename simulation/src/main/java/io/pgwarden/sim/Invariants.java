@@ -96,7 +96,12 @@ final class Invariants {
       w.trace("pg" + pg.node.index, "first write acknowledged on timeline " + c.tl + ": " + c);
       for (Commit k : mustKeep) checkKept(k, c);
     } else if (c.tl != latestEra && firstAck < latestEraStart) {
-      violation("1-split-brain", "node " + pg.node + " acknowledged " + c + " on timeline " + c.tl
+      // Open design finding (docs/simulation.md): the lease is enforced by the keeper process; one that is
+      // paused or dead cannot fence its PostgreSQL when the lease ends.
+      boolean keeperDown = !pg.node.keeper.proc.running();
+      violation(keeperDown ? "1-split-brain-keeper-down" : "1-split-brain", "node " + pg.node + " acknowledged "
+          + c + (keeperDown ? " (its keeper " + (pg.node.keeper.proc.alive ? "paused" : "dead") + ")" : "")
+          + " on timeline " + c.tl
           + " after timeline " + latestEra + " (a newer term) had acknowledged its first write "
           + ms(w.now - latestEraStart) + " earlier");
     }

@@ -45,6 +45,8 @@ final class World {
   final Net net;
   final Host ctlHost;
   final Host appHost;
+  /** A second application host: clients in two places see partitions differently. */
+  final Host appHost2;
   final List<SimNode> nodes = new ArrayList<>();
   final SimController ctl;
   final Clients clients;
@@ -65,7 +67,7 @@ final class World {
     this.trace = new Trace(fullTrace, keepLines);
     this.stats = new Stats();
     this.inv = new Invariants(this);
-    int hosts = cfg.nodes() + 2;
+    int hosts = cfg.nodes() + 3;
     this.net = new Net(this, hosts);
     long wall0 = 1_764_000_000_000_000L + rng.between(0, 86_400_000_000L);
     this.ctlHost = new Host(0, "ctl", new Clock(0, rng.between(1, 1_000_000_000_000L), wall0 + rng.between(0, 900_000)));
@@ -73,7 +75,8 @@ final class World {
       Host h = new Host(i, "h" + i, new Clock(0, rng.between(1, 1_000_000_000_000L), wall0 + rng.between(0, 900_000)));
       nodes.add(new SimNode(this, i, h));
     }
-    this.appHost = new Host(hosts - 1, "app", new Clock(0, 0, wall0));
+    this.appHost = new Host(hosts - 2, "app", new Clock(0, 0, wall0));
+    this.appHost2 = new Host(hosts - 1, "app2", new Clock(0, 0, wall0));
     this.ctl = new SimController(this, ctlHost);
     this.clients = new Clients(this);
     this.operator = new Operator(this);
