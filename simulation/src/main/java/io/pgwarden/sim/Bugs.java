@@ -12,8 +12,8 @@ enum Bugs {
   RENEW_WITH_ANY_PEER,
   /** The controller journals one event per node's goal instead of one per decision. */
   GOALS_PER_NODE,
-  /** A keeper counts its promotion permit from the reply's arrival, so a late reply is a fresh permit. */
-  PERMIT_FROM_ARRIVAL,
+  /** The executor begins the steps after a permit (or lease) gate even when their deadline has passed. */
+  ACT_ON_EXPIRED_PERMIT,
   /** The controller fails over automatically out of wait_primary. */
   PROMOTE_OUT_OF_WAIT_PRIMARY,
   /** The controller believes a standby's "streaming" without looking at the age of its last message. */

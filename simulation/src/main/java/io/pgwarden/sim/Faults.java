@@ -20,8 +20,8 @@ final class Faults {
 
   private static final int[] WEIGHTS = {
     10, 8, 8, 5, 5, 5, 4, 6,
-    3, 14, 4, 4, 4, 4, 2,
-    3, 2, 3, 2, 2, 1};
+    3, 14, 4, 4, 4, 5, 2,
+    3, 2, 3, 4, 2, 1};
 
   record Fault(Kind kind, long startMs, long durationMs, String detail) {}
 
@@ -156,7 +156,17 @@ final class Faults {
         trace("wall clock of " + h + " steps by " + step / 1000 + " ms");
         h.clock.stepWall(w.now, step);
       }
-      case OP_SWITCHOVER -> w.operator.insist("switchover", null, null, false, 3, ok -> { });
+      case OP_SWITCHOVER -> {
+        if (w.rng.chance(0.35)) {
+          // the switchover of a primary that has just lost the controller (it still holds its lease)
+          SimNode p = primaryOrAny();
+          cutFor(p.host, w.ctlHost, w.rng.between(3_000, 8_000), "the primary loses the controller");
+          w.at(w.now + w.rng.between(50, 1_500) * 1000, () -> w.operator.insist("switchover", null, null, false, 3,
+              ok -> { }));
+        } else {
+          w.operator.insist("switchover", null, null, false, 3, ok -> { });
+        }
+      }
       case OP_PROMOTION -> {
         String s = w.operator.standbyName();
         if (s != null) w.operator.insist("promotion", s, null, false, 3, ok -> { });
@@ -180,11 +190,17 @@ final class Faults {
         }
       }
       case OP_QUORUM -> {
-        String s = w.operator.randomNodeName();
+        String s = w.rng.chance(0.5) ? w.operator.standbyName() : w.operator.randomNodeName();
         if (s != null) {
           w.operator.insist("set-replication-quorum", s, 0L, false, 3, ok -> { });
-          w.at(w.now + w.rng.between(10_000, 60_000) * 1000, () -> w.operator.insist("set-replication-quorum", s, 1L,
-              false, 5, ok -> { }));
+          long off = w.rng.between(30_000, 180_000);
+          w.at(Math.min(w.now + off * 1000, (SimConfig.WARMUP_MS + w.cfg.faultWindowMs() - 15_000) * 1000),
+              () -> w.operator.insist("set-replication-quorum", s, 1L, false, 5, ok -> { }));
+          SimNode n = w.operator.byName(s);
+          if (n != null && w.rng.chance(0.4)) {
+            // meanwhile the primary and that standby end up on the minority side of a partition
+            w.at(w.now + w.rng.between(3_000, 10_000) * 1000, () -> minorityWith(n, w.rng.between(10_000, 40_000)));
+          }
         }
       }
       case OP_SYNC_STANDBYS -> w.operator.insist("set-number-sync-standbys", null, w.rng.between(0, 2), false, 3,
@@ -342,6 +358,79 @@ final class Faults {
       applyLinks();
       trace("partition healed: " + what);
     });
+  }
+
+  boolean inWindow() {
+    return w.now >= SimConfig.WARMUP_MS * 1000 && w.now < lastEndUs;
+  }
+
+  /** A blackhole between two hosts, both ways, for {@code ms}. */
+  private void cutFor(Host a, Host b, long ms, String why) {
+    List<int[]> mine = List.of(new int[] {a.index, b.index, 1}, new int[] {b.index, a.index, 1});
+    trace("partition (blackhole) " + a + " <-> " + b + " for " + ms + " ms: " + why);
+    cuts.addAll(mine);
+    applyLinks();
+    w.at(w.now + ms * 1000, () -> {
+      cuts.removeAll(mine);
+      applyLinks();
+      trace("partition healed: " + a + " <-> " + b);
+    });
+  }
+
+  /** The primary, {@code n} and the first application host cut from everything else. */
+  private void minorityWith(SimNode n, long ms) {
+    if (w.now >= lastEndUs - ms * 1000) return;
+    SimNode p = null;
+    for (SimNode x : w.nodes) {
+      if (x.pg.writable()) p = x;
+    }
+    if (p == null || p == n) return;
+    List<Integer> side = List.of(p.host.index, n.host.index, w.appHost.index);
+    List<int[]> mine = new ArrayList<>();
+    int all = w.nodes.size() + 3;
+    for (int i = 0; i < all; i++) {
+      for (int j = 0; j < all; j++) {
+        if (side.contains(i) != side.contains(j)) mine.add(new int[] {i, j, 1});
+      }
+    }
+    trace("partition (blackhole) minority {" + p.host + " " + n.host + " app} for " + ms + " ms");
+    cuts.addAll(mine);
+    applyLinks();
+    w.at(w.now + ms * 1000, () -> {
+      cuts.removeAll(mine);
+      applyLinks();
+      trace("partition healed: minority");
+    });
+  }
+
+  /**
+   * Faults that follow the decisions (a nemesis): a controller that stalls right after choosing a
+   * candidate, so that the candidate's permit confirmation is answered late.
+   */
+  void onDecided(io.pgwarden.model.FormationEvent.Decided d) {
+    if (w.now >= lastEndUs || w.now < SimConfig.WARMUP_MS * 1000) return;
+    boolean candidateChosen = d.rule().startsWith("E3-") || d.rule().equals("F1-failover-two-nodes")
+        || d.rule().equals("operator-promotion");
+    boolean permitGranted = d.goals().stream().anyMatch(g -> g.state() == io.pgwarden.model.NodeState.STOP_REPLICATION);
+    if (permitGranted && w.rng.chance(0.3)) {
+      // the controller's answers stall (its socket writes retransmit, or the process stalls before they
+      // leave): the candidate's permit confirmations are answered about a permit's validity late
+      long extra = w.rng.between(1_495, 1_590) * 1000;
+      long from = w.rng.between(15, 80) * 1000;
+      w.at(w.now + from, () -> {
+        trace("answers from the controller are late by " + extra / 1000 + " ms for 2 s (after " + d.rule() + ")");
+        w.net.stallFrom(w.ctlHost, w.now + 2_000_000, extra);
+      });
+    }
+    if (candidateChosen && w.rng.chance(0.15)) {
+      long delay = w.rng.between(0, 60) * 1000;
+      long ms = w.rng.between(1_500, 3_000);
+      w.at(w.now + delay, () -> {
+        if (!w.ctl.proc.alive || w.ctl.proc.paused) return;
+        trace("the controller stalls for " + ms + " ms (after " + d.rule() + ")");
+        pause(w.ctl.proc, ms);
+      });
+    }
   }
 
   private String hostName(int i) {

@@ -110,6 +110,15 @@ final class Net {
     degradeExtraUs[h.index] = extraUs;
   }
 
+  private final long[] stallUntil = new long[64];
+  private final long[] stallUs = new long[64];
+
+  /** Every message from {@code h} sent before {@code untilUs} takes {@code us} more (a retransmission). */
+  void stallFrom(Host h, long untilUs, long us) {
+    stallUntil[h.index] = untilUs;
+    stallUs[h.index] = us;
+  }
+
   boolean anyFault() {
     for (int i = 0; i < links.length; i++) {
       if (degradedUntil[i] > w.now) return true;
@@ -124,6 +133,7 @@ final class Net {
   long latency(Host a, Host b) {
     if (a == b) return w.rng.between(20, 80);
     long us = w.rng.between(150, 900);
+    if (stallUntil[a.index] > w.now) us += stallUs[a.index];
     boolean degraded = degradedUntil[a.index] > w.now || degradedUntil[b.index] > w.now;
     if (degraded) us += w.rng.between(0, Math.max(degradeExtraUs[a.index], degradeExtraUs[b.index]));
     if (w.rng.chance(degraded ? 0.05 : spike)) us += w.rng.between(200_000, 1_500_000); // a retransmission

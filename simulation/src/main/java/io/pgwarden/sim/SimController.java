@@ -159,7 +159,10 @@ final class SimController {
       afterPersist(o, replyTo, then);
       return;
     }
-    for (FormationEvent e : events) w.stats.event(e);
+    for (FormationEvent e : events) {
+      w.stats.event(e);
+      if (e instanceof FormationEvent.Decided d) w.faults.onDecided(d);
+    }
     for (FormationEvent e : events) {
       if (e instanceof FormationEvent.Decided d) {
         trace("decided " + d.stamp() + " " + d.rule() + " " + goalsText(d.goals()) + " (" + d.reason() + ")");

@@ -240,10 +240,6 @@ final class SimKeeper {
     if (rr.goal() != null && rr.goal().state() == NodeState.STOP_REPLICATION && rr.permitMs() > 0) {
       truePermit = Grant.newest(truePermit, new Grant(sentMono, sentWall, rr.permitMs()));
     }
-    if (w.cfg.bugs().contains(Bugs.PERMIT_FROM_ARRIVAL) && rr.permitMs() > 0) {
-      sentMono = mono(); // the known bug: the permit counted from when the answer arrived
-      sentWall = wall();
-    }
     step(new Event.ReplyReceived(rr, sentMono, sentWall));
   }
 
@@ -295,11 +291,25 @@ final class SimKeeper {
     trace("run " + rs.from() + "->" + rs.to() + " @" + rs.stamp() + " " + rs.steps().stream().map(Step::label)
         .toList());
     w.inv.runSteps(node, rs, disk);
-    if (mono() > rs.notAfterMono()) {
-      finish(rs, gen, new Event.Failed("the lease or permit ended before the steps began"));
-      return;
+    // the executor is another actor: the steps begin after a mailbox hop, or after a stall of this JVM
+    long hop = w.rng.between(50, 2_000);
+    if (rs.notAfterMono() != Long.MAX_VALUE && w.faults.inWindow() && w.rng.chance(0.05)) {
+      long ms = w.rng.between(1_600, 2_600);
+      trace("the keeper's JVM stalls for " + ms + " ms before its executor begins " + rs.to());
+      proc.paused = true;
+      w.at(w.now + ms * 1000, () -> {
+        proc.paused = false;
+        proc.resumed();
+      });
     }
-    runStep(rs, 0, gen, null);
+    proc.post(hop, () -> {
+      boolean bug = w.cfg.bugs().contains(Bugs.ACT_ON_EXPIRED_PERMIT);
+      if (mono() > rs.notAfterMono() && !bug) {
+        finish(rs, gen, new Event.Failed("the lease or permit ended before the steps began"));
+        return;
+      }
+      runStep(rs, 0, gen, null);
+    });
   }
 
   private void runStep(Action.RunSteps rs, int i, long gen, RejoinInfo rejoin) {

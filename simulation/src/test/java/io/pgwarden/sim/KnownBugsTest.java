@@ -46,7 +46,7 @@ class KnownBugsTest {
     return switch (bug) {
       case REOPEN_WRITES_WITHOUT_LEASE_WAIT, RENEW_WITH_ANY_PEER -> List.of("1-", "2-");
       case GOALS_PER_NODE -> List.of("1-", "2-", "3-", "4-", "5-");
-      case PERMIT_FROM_ARRIVAL -> List.of("4-expired-permit", "1-", "2-");
+      case ACT_ON_EXPIRED_PERMIT -> List.of("4-expired-permit", "1-", "2-");
       case PROMOTE_OUT_OF_WAIT_PRIMARY -> List.of("2-");
       case TRUST_STALE_STREAMING -> List.of("3-no-failover", "3-");
     };
