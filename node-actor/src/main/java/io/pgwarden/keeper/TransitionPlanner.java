@@ -137,8 +137,8 @@ public final class TransitionPlanner {
       // pgwarden: assigned by pgwarden's controller, not by pg_auto_failover's
       pgwarden(of(REPORT_LSN, JOIN_SECONDARY), DEMOTE_TIMEOUT, "old primary that joined the election is demoted",
           STOP),
-      pgwarden(of(REPORT_LSN, JOIN_SECONDARY, STOP_REPLICATION), DEMOTED,
-          "old primary after an election, or a candidate that failed before writes opened", STOP),
+      pgwarden(of(REPORT_LSN, JOIN_SECONDARY, STOP_REPLICATION, PREPARE_PROMOTION), DEMOTED,
+          "old primary after an election, or a candidate that failed before writes opened (promoted or not)", STOP),
       pgwarden(of(PREPARE_PROMOTION, FAST_FORWARD, JOIN_SECONDARY), REPORT_LSN,
           "re-election: the candidate failed, or the new primary did", NO_UPSTREAM, START),
       pgwarden(of(WAIT_PRIMARY), DRAINING, "failover out of wait_primary that an operator allowed to lose data", STOP),
