@@ -8,7 +8,11 @@ final class Rng {
   private long state;
 
   Rng(long seed) {
-    this.state = seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
+    // the seed goes through the output mix first: neighbouring seeds must not share a shifted sequence
+    long z = seed + 0x632BE59BD9B4E019L;
+    z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
+    z = (z ^ (z >>> 33)) * 0xC4CEB9FE1A85EC53L;
+    this.state = z ^ (z >>> 33);
   }
 
   long nextLong() {
