@@ -98,9 +98,11 @@ final class Invariants {
     } else if (c.tl != latestEra && firstAck < latestEraStart) {
       // Open design finding (docs/simulation.md): the lease is enforced by the keeper process; one that is
       // paused or dead cannot fence its PostgreSQL when the lease ends.
-      boolean keeperDown = !pg.node.keeper.proc.running();
+      // (or frozen with its host: it has not run for more than a tick, so it could not fence yet)
+      boolean keeperDown = !pg.node.keeper.proc.running() || w.now - pg.node.keeper.lastStepUs > 150_000;
       violation(keeperDown ? "1-split-brain-keeper-down" : "1-split-brain", "node " + pg.node + " acknowledged "
-          + c + (keeperDown ? " (its keeper " + (pg.node.keeper.proc.alive ? "paused" : "dead") + ")" : "")
+          + c + (keeperDown ? " (its keeper " + (!pg.node.keeper.proc.alive ? "dead" : "has not run for "
+          + (w.now - pg.node.keeper.lastStepUs) / 1000 + " ms") + ")" : "")
           + " on timeline " + c.tl
           + " after timeline " + latestEra + " (a newer term) had acknowledged its first write "
           + ms(w.now - latestEraStart) + " earlier");

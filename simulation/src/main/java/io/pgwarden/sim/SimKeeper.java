@@ -53,6 +53,7 @@ final class SimKeeper {
   // the grants the controller really sent this incarnation (unperturbed), for invariant 4
   Grant trueLease;
   Grant truePermit;
+  long lastStepUs;
 
   SimKeeper(World w, SimNode node) {
     this.w = w;
@@ -137,6 +138,7 @@ final class SimKeeper {
 
   void step(Event e) {
     if (!proc.alive || core == null) return;
+    lastStepUs = w.now;
     long mono = mono();
     long wall = wall();
     KeeperStep.Result r;

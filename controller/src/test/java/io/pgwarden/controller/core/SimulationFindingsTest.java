@@ -130,4 +130,23 @@ class SimulationFindingsTest {
     assertNotNull(h.writer(), h.goals());
     assertEquals(2, h.writer());
   }
+
+  /**
+   * Finding 13: a switchover of a primary that replicates asynchronously (its only standby out of the
+   * quorum) promoted a standby that had missed the last acknowledged commits.
+   */
+  @Test
+  void aSwitchoverOfAnAsynchronousPrimaryIsRefused() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.operator("set-replication-quorum", "b", 0L, false, null);
+    h.converge();
+    assertEquals(PRIMARY, h.goal(1));
+    Object r = h.operator("switchover", null, null, false, null);
+    assertTrue(r instanceof io.pgwarden.api.ApiException e && e.status() == 409
+        && e.getMessage().contains("could lose acknowledged writes"), String.valueOf(r));
+    assertEquals(PRIMARY, h.goal(1));
+    h.operator("set-replication-quorum", "b", 1L, false, null);
+    h.converge();
+    assertTrue(h.operator("switchover", null, null, false, null) instanceof io.pgwarden.api.Dto.Operation);
+  }
 }
