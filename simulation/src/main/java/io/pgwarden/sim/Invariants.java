@@ -86,16 +86,29 @@ final class Invariants {
 
   // ------------------------------------------------------------------ (1) and (2): acknowledgements
 
+  private long maxTerm = -1;
+  private int maxTermNode = -1;
+  private long maxTermFirstAck;
+
   void acknowledged(SimPg pg, Commit c) {
+    // the term this write belongs to: that of the writable goal its node's keeper moved to
+    long term = pg.node.keeper.writableTerm;
+    boolean newTerm = term > maxTerm;
+    if (newTerm) {
+      maxTerm = term;
+      maxTermNode = pg.node.index;
+      maxTermFirstAck = w.now;
+    }
     Long firstAck = eraFirstAck.get(c.tl.uid);
     if (firstAck == null) {
       eraFirstAck.put(c.tl.uid, w.now);
       eraFirstCommit.put(c.tl.uid, c);
       latestEra = c.tl;
       latestEraStart = w.now;
-      w.trace("pg" + pg.node.index, "first write acknowledged on timeline " + c.tl + ": " + c);
+      w.trace("pg" + pg.node.index, "first write acknowledged on timeline " + c.tl + " in term " + term + ": " + c);
       for (Commit k : mustKeep) checkKept(k, c);
-    } else if (c.tl != latestEra && firstAck < latestEraStart) {
+    }
+    if (!newTerm && (term < maxTerm || pg.node.index != maxTermNode)) {
       // Open design finding (docs/simulation.md): the lease is enforced by the keeper process; one that is
       // paused or dead cannot fence its PostgreSQL when the lease ends.
       // (or frozen with its host: it has not run for more than a tick, so it could not fence yet)
@@ -103,9 +116,8 @@ final class Invariants {
       violation(keeperDown ? "1-split-brain-keeper-down" : "1-split-brain", "node " + pg.node + " acknowledged "
           + c + (keeperDown ? " (its keeper " + (!pg.node.keeper.proc.alive ? "dead" : "has not run for "
           + (w.now - pg.node.keeper.lastStepUs) / 1000 + " ms") + ")" : "")
-          + " on timeline " + c.tl
-          + " after timeline " + latestEra + " (a newer term) had acknowledged its first write "
-          + ms(w.now - latestEraStart) + " earlier");
+          + " on timeline " + c.tl + " in term " + term + " after node" + maxTermNode + " had acknowledged its first"
+          + " write of term " + maxTerm + " " + ms(w.now - maxTermFirstAck) + " earlier");
     }
   }
 

@@ -54,6 +54,8 @@ final class SimKeeper {
   Grant trueLease;
   Grant truePermit;
   long lastStepUs;
+  /** The term of the writable goal this node last moved to or reached (the term its writes belong to). */
+  long writableTerm;
 
   SimKeeper(World w, SimNode node) {
     this.w = w;
@@ -152,6 +154,11 @@ final class SimKeeper {
       return;
     }
     state = r.state();
+    if (state.transition() != null && state.transition().to().canTakeWrites()) {
+      writableTerm = Math.max(writableTerm, state.transition().stamp().term());
+    } else if (state.current().canTakeWrites()) {
+      writableTerm = Math.max(writableTerm, state.node().executed().term());
+    }
     if (DEBUG != null && node.index == DEBUG[0] && w.now > DEBUG[1] * 1000 && w.now < DEBUG[2] * 1000) {
       trace("DEBUG " + e.getClass().getSimpleName() + " tr=" + state.transition() + " lease=" + state.lease()
           + " remaining=" + (state.lease() == null ? 0 : state.lease().remainingMs(mono, wall)) + " promise="
