@@ -43,7 +43,7 @@ class SimulationSweepTest {
    * are open — liveness (invariant 3) and "1-split-brain-keeper-down" (the lease fence needs a running
    * keeper) — every one printed. Any other violation of invariants 1, 2, 4 or 5 fails the sweep.
    */
-  static final long LIVENESS_PER_MILLE = 20;
+  static final long LIVENESS_PER_MILLE = 40;
 
   @Test
   void seededFailureHistories() {
