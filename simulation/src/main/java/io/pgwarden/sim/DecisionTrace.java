@@ -140,8 +140,12 @@ final class DecisionTrace {
       }
       Now now = new Now(line.get("t").asLong(), line.get("wall").asLong());
       if (line.has("reply")) {
-        Outcome o = core.reply(new DecisionCore.State(f, obs), line.get("reply").get("node").asInt(), now);
-        obs = o.observations();
+        try {
+          Outcome o = core.reply(new DecisionCore.State(f, obs), line.get("reply").get("node").asInt(), now);
+          obs = o.observations();
+        } catch (io.pgwarden.api.ApiException e) {
+          // the node was removed while its report was held: it was told so, nothing changed
+        }
         continue;
       }
       JsonNode in = line.get("input");
