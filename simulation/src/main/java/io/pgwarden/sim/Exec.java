@@ -109,8 +109,11 @@ final class Exec {
         return;
       }
       long target = ctx.fastForwardTo().value();
-      await(() -> pg.up() && pg.inRecovery && pg.replayed >= target, 20, 30_000, "replay of "
-          + Long.toHexString(target), done);
+      SimPg src = upstreamPg();
+      // as FactsReader.awaitReplay: streaming from the source, on its timeline, replayed up to the target
+      await(() -> pg.up() && pg.inRecovery && src != null && pg.rx != null && pg.rx.streaming
+          && pg.rx.upstream == src.id() && pg.timeline() == src.timeline() && pg.replayed >= target, 20, 30_000,
+          "replay of " + Long.toHexString(target) + " on the source's timeline", done);
     } else if (st instanceof Step.VerifyTimeline) {
       verifyTimeline(done);
     } else if (st instanceof Step.Promote) {
