@@ -362,8 +362,12 @@ public final class GroupRules {
     }
     Integer preferred = f.failover() == null ? null : f.failover().preferred();
     boolean operatorFailover = f.failover() != null && !"automatic".equals(f.failover().kind());
+    Member adv = advanced;
     Member chosen = reporting.stream()
         .filter(n -> n.settings().promotable() && d.healthy(n.nodeId()))
+        // more WAL on an older timeline than the newest timeline reaches: it wrote past the fork (an old
+        // primary), so no fast-forward can bring it onto the newest timeline
+        .filter(n -> !(tli(n) < tli(adv) && lsn(n).compareTo(lsn(adv)) > 0))
         .filter(n -> !(operatorFailover && from != null && n.nodeId() == from.nodeId()))
         .min(Comparator.<Member>comparingInt(n -> preferred != null && n.nodeId() == preferred ? 0 : 1)
             .thenComparing(Comparator.<Member>comparingInt(n -> n.settings().candidatePriority()).reversed())

@@ -149,4 +149,22 @@ class SimulationFindingsTest {
     h.converge();
     assertTrue(h.operator("switchover", null, null, false, null) instanceof io.pgwarden.api.Dto.Operation);
   }
+
+  /**
+   * Finding 14: the election chose, by priority, a node with more WAL on an older timeline than the newest
+   * timeline reaches — it wrote past the fork — and asked it to fast-forward, which cannot bring it onto
+   * the newest timeline (and with a replay check blind to timelines, lost the commits of the newest one).
+   */
+  @Test
+  void aNodeThatWrotePastTheForkIsNotElected() {
+    CoreHarness h = ElectionTest.threeNodes();
+    h.operator("set-candidate-priority", "b", 100L, false, null);
+    h.converge();
+    ElectionTest.killPrimary(h, 1);
+    h.with(2, s -> s.lsn += 50_000); // b: an old primary's timeline, further along it
+    h.with(3, s -> s.timeline = 2);  // c: on the newer timeline, behind b's position
+    h.until(() -> h.goal(2) == PREPARE_PROMOTION || h.goal(3) == PREPARE_PROMOTION
+        || h.goal(2) == NodeState.FAST_FORWARD, 20_000);
+    assertEquals(PREPARE_PROMOTION, h.goal(3), h.rules().toString());
+  }
 }
