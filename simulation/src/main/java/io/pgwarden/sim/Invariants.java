@@ -201,6 +201,32 @@ final class Invariants {
     if (decided >= 12) {
       violation("3-rules-oscillate", decided + " decisions for one " + in.getClass().getSimpleName());
     }
+    // writes move only once every other node's lease has certainly expired, or it reported itself stopped
+    // under a goal that is not writable (the mechanism of invariant 1, checked at the decision)
+    Formation f = ctl.f;
+    long mono = ctl.now().mono();
+    for (FormationEvent e : o.events()) {
+      if (e instanceof FormationEvent.Decided d && !w.cfg.bugs().contains(Bugs.GOALS_PER_NODE)) {
+        for (io.pgwarden.model.Goal g : d.goals()) {
+          Member before = f.member(g.nodeId()).orElse(null);
+          if (before == null || !g.state().canTakeWrites() || before.goalState().canTakeWrites()) continue;
+          for (Member other : f.members().values()) {
+            if (other.nodeId() == g.nodeId()) continue;
+            Long grant = o.observations().of(other.nodeId()).lastGrantMono();
+            if (grant == null || mono - grant >= w.cfg.timing().leaseCertainlyExpiredAfterMs()) continue;
+            io.pgwarden.model.NodeReport r = o.observations().of(other.nodeId()).report();
+            boolean stopped = r != null && !other.goalState().canTakeWrites() && (!r.pg().alive() || r.inRecovery())
+                && r.executed().compareTo(other.goal().stamp()) >= 0;
+            if (!stopped) {
+              violation("1-writes-moved-under-lease", d.rule() + " " + d.stamp() + " made node " + g.nodeId() + " "
+                  + g.state() + " while node " + other.nodeId() + " may still hold the lease granted " + (mono - grant)
+                  + " ms ago");
+            }
+          }
+        }
+      }
+      f = f.apply(e);
+    }
     int writable = 0;
     for (Member m : o.formation().active()) {
       if (m.goalState().canTakeWrites()) writable++;
