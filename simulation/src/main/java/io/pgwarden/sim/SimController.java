@@ -138,9 +138,7 @@ final class SimController {
   private void run(Input in, Net.Responder replyTo, BiConsumer<Formation, Object> then) {
     Outcome o;
     try {
-      long t0 = System.nanoTime();
       o = core.handle(new DecisionCore.State(f, obs), in, now());
-      Prof.add(in.getClass().getSimpleName(), System.nanoTime() - t0);
     } catch (RuntimeException e) {
       w.inv.violation("core-threw", "DecisionCore.handle(" + in.getClass().getSimpleName() + ") threw " + e);
       ApiException err = new ApiException(500, "internal", "internal error");

@@ -145,9 +145,7 @@ final class SimKeeper {
     long wall = wall();
     KeeperStep.Result r;
     try {
-      long t0 = System.nanoTime();
       r = core.step(state, e, mono, wall);
-      Prof.add("keeper." + e.getClass().getSimpleName(), System.nanoTime() - t0);
     } catch (RuntimeException ex) {
       w.inv.violation("keeper-core-threw", "node " + node.nodeId + " step(" + e.getClass().getSimpleName()
           + ") threw " + ex);

@@ -96,7 +96,6 @@ public final class Simulator {
       }
       System.out.println(sw.summary() + " events=" + sw.stats().events);
       for (String l : sw.stats().coverage(io.pgwarden.controller.core.GroupRules.RULES)) System.out.println(l);
-      Prof.print();
       return;
     }
     long seed = Long.parseLong(args[0]);
