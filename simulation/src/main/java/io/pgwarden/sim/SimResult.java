@@ -20,7 +20,8 @@ record SimResult(long seed, SimConfig cfg, Invariants.Violation violation, Trace
     } else {
       out.add(String.format(Locale.ROOT, "VIOLATION of invariant %s in seed %d at %.3f s: %s", violation.invariant(),
           seed, violation.atUs() / 1_000_000.0, violation.detail()));
-      out.add("replay: mvn -B -o -pl simulation test -Dtest=ReplaySeedTest -Dsim.seed=" + seed
+      out.add("replay: mvn -B -o -pl simulation -am test -Dtest=ReplaySeedTest -Dsurefire.failIfNoSpecifiedTests=false"
+          + " -Dsim.seed=" + seed
           + (cfg.bugs().isEmpty() ? "" : " -Dsim.bugs=" + String.join(",", cfg.bugs().stream().map(Enum::name)
           .toList())));
       out.add("last " + lastLines + " events:");
