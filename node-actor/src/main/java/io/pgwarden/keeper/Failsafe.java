@@ -33,12 +33,20 @@ final class Failsafe {
     }
     // Peers known only from local memory are not enough: a restarted keeper needs one reply first.
     if (s.lastReply == null || !Reports.controllerUnreachable(r)) return;
+    // Peers confirm the term the controller last granted this keeper its lease in. A newer term, learnt
+    // from anywhere (a peer's refusal teaches it), belongs to a decision this primary had no part in — a
+    // failover, maybe: no renewal then, or a deposed primary would renew itself in its successor's term.
+    io.pgwarden.model.Lease granted = s.lastReply.lease();
+    if (granted == null || s.node.knownTerm() > granted.term()) {
+      s.failsafe = null;
+      return;
+    }
     KeeperState.FailsafeRound last = s.failsafe;
     if (last != null && r.mono - last.startedMono() < r.t.reportIntervalMs()) return;
     List<PeerInfo> ask = new ArrayList<>();
     SortedSet<Integer> required = required(r, ask);
     long id = last == null ? 1 : last.id() + 1;
-    KeeperState.FailsafeRound round = new KeeperState.FailsafeRound(id, s.node.knownTerm(), r.mono, r.wall, required,
+    KeeperState.FailsafeRound round = new KeeperState.FailsafeRound(id, granted.term(), r.mono, r.wall, required,
         new TreeSet<>(), false);
     s.failsafe = round;
     if (required.isEmpty()) {

@@ -91,14 +91,19 @@ public final class KeeperStep {
   }
 
   /**
-   * A hung server answers nothing: keep the last known recovery status of the running server rather
-   * than assume one. When the server was not running at the last read there is nothing to keep: the
-   * shell's own reading stands (a postmaster whose lock file says "starting" or "standby" is in
-   * recovery; any other hung server may write).
+   * A hung server answers nothing: keep the last known recovery status rather than assume one. A server
+   * last seen stopped that does not answer yet is starting up (it takes no connection, so no write, until
+   * it answers): it comes up as a standby unless the keeper is in, or moving to, a writable state — so a
+   * standby being started is not taken for a writable server and fenced. A server found hung with nothing
+   * known of it may be a frozen primary: it still counts as possibly writable.
    */
   private static void facts(Run r, PgFacts f) {
-    if (f.pg() == PgStatus.HUNG && r.s.facts != null && r.s.facts.pg().alive()) {
-      f = f.withInRecovery(r.s.facts.inRecovery());
+    PgFacts before = r.s.facts;
+    if (f.pg() == PgStatus.HUNG && before != null) {
+      boolean starting = !before.pg().alive();
+      boolean writableTarget = r.current().canTakeWrites()
+          || r.s.transition != null && r.s.transition.to().canTakeWrites();
+      f = f.withInRecovery(starting ? !writableTarget : before.inRecovery());
     }
     r.s.facts = f;
   }

@@ -7,9 +7,15 @@ package io.pgwarden.keeper;
  */
 public record Promise(int primaryId, long untilMono, long untilWall) {
 
-  /** Outstanding while either clock says so: the conservative reading. */
+  /**
+   * Outstanding until the monotonic clock says it ended. That clock only ever runs slow (by at most ρ,
+   * which the promise's length covers) or stops (a suspend): both make the promise last longer in real
+   * time, never shorter. The wall clock is not consulted: a step backwards would keep the promise — and
+   * with it this node's ability to write or promote — outstanding for as long as the step, hours maybe.
+   * {@code untilWall} is kept for the log.
+   */
   public boolean activeAt(long nowMono, long nowWall) {
-    return nowMono < untilMono || nowWall < untilWall;
+    return nowMono < untilMono;
   }
 
   public static Promise longest(Promise a, Promise b) {

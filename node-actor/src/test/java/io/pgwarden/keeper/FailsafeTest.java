@@ -119,7 +119,9 @@ class FailsafeTest {
     assertEquals(5, d.state.node().knownTerm());
     assertEquals(5, d.now(Action.PersistState.class).get(0).state().knownTerm());
     d.advance(500);
-    assertEquals(5, round(d).term(), "the next round asks for the term it now knows");
+    // the lease was granted in term 3: a round in term 5 would let a deposed primary renew itself in its
+    // successor's term (found by the simulator, docs/simulation.md)
+    assertEquals(1, round(d).round(), "no round after a newer term is known");
   }
 
   @Test

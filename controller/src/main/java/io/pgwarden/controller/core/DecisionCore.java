@@ -229,7 +229,11 @@ public final class DecisionCore {
         obsOnRefusal = obs.with(m.nodeId(), before.withAnomaly(a.kind()));
         throw new ApiException(409, "report_rejected", a.detail());
       }
-      if (r.knownTerm() > f.term() || r.executed().compareTo(f.stamp()) > 0) {
+      // A keeper that executed a decision newer than the journal's last, or newer than the goal the
+      // journal has for it, executed one this controller does not have: the journal lost its tail. (After
+      // a restart the term is raised, so the journal's stamp alone can look newer than the lost decision.)
+      if (r.knownTerm() > f.term() || r.executed().compareTo(f.stamp()) > 0
+          || r.executed().isNewerThan(m.goal().stamp())) {
         restampAfterLostTail(m, r);
       }
       obs = obs.with(m.nodeId(), before.withReport(r, now.mono()));
@@ -292,19 +296,42 @@ public final class DecisionCore {
      * the node that ran ahead keeps the state it reached.
      */
     private void restampAfterLostTail(Member m, NodeReport r) {
-      long term = Math.max(r.knownTerm(), r.executed().term()) + 1;
+      long term = Math.max(f.term(), Math.max(r.knownTerm(), r.executed().term())) + 1;
       emit(new FormationEvent.TermRaised(term, "node " + m.name() + " executed " + r.executed()
           + " beyond the journal's " + f.stamp() + ": the journal lost its tail", now.wall()));
       java.util.TreeMap<Integer, NodeState> all = new java.util.TreeMap<>();
       for (Member x : f.members().values()) all.put(x.nodeId(), x.goalState());
-      if (r.executed().compareTo(m.goal().stamp()) > 0) all.put(m.nodeId(), r.state());
+      FormationEvent.FailoverContext ctx = null;
+      if (r.executed().compareTo(m.goal().stamp()) > 0) {
+        NodeState reached = r.state();
+        all.put(m.nodeId(), reached);
+        // A node that ran ahead into a promotion, or into writes, was moved there by a failover the journal
+        // lost: the node the journal still has writable is the one that failover deposed. Keeping both would
+        // leave two writers (or a candidate beside a primary) in the goals.
+        boolean candidate = reached == NodeState.PREPARE_PROMOTION || reached == NodeState.STOP_REPLICATION
+            || reached == NodeState.FAST_FORWARD;
+        if (candidate || reached.canTakeWrites()) {
+          for (Member o : f.active()) {
+            NodeState g = o.goalState();
+            if (o.nodeId() == m.nodeId() || !g.canTakeWrites() || g == NodeState.SINGLE) continue;
+            all.put(o.nodeId(), reached.canTakeWrites() ? NodeState.DEMOTED : NodeState.DEMOTE_TIMEOUT);
+            if (candidate && f.failover() == null) {
+              ctx = new FormationEvent.FailoverContext("automatic", o.nodeId(), null,
+                  "a failover the journal lost (node " + m.name() + " reached " + reached + ")");
+            }
+          }
+        }
+      }
       decide(new GroupRules.Decision("restamp-after-lost-tail", "re-issuing every goal in term " + term, all, false,
-          null, null, null), "report", Requester.CONTROLLER, true);
+          null, ctx, null), "report", Requester.CONTROLLER, true);
     }
 
     /** Remember the synchronous quorum the primary applies, once it is known to be caught up. */
     private void confirmQuorum(Member m, NodeReport r) {
       if (!m.goalState().canTakeWrites() || !r.state().canTakeWrites()) return;
+      // A report without facts (server stopped, starting or hung) says nothing of the quorum in effect:
+      // its empty synchronous_standby_names must not be believed as a weaker guarantee.
+      if (r.pg() != io.pgwarden.model.PgStatus.RUNNING) return;
       SyncConfig applied = SyncConfig.parse(m.nodeId(), r.syncStandbyNames());
       SyncConfig conf = f.confirmedQuorum();
       boolean same = conf.primaryId() == m.nodeId() && conf.required() == applied.required()

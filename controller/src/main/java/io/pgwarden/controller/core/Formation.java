@@ -56,7 +56,11 @@ public record Formation(
 
   /** Members not being dropped, in node id order. */
   public List<Member> active() {
-    return members.values().stream().filter(m -> m.goalState() != NodeState.DROPPED).toList();
+    List<Member> out = new java.util.ArrayList<>(members.size());
+    for (Member m : members.values()) {
+      if (m.goalState() != NodeState.DROPPED) out.add(m);
+    }
+    return Collections.unmodifiableList(out);
   }
 
   public Formation apply(FormationEvent e) {

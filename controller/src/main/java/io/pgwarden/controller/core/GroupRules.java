@@ -25,6 +25,7 @@ import io.pgwarden.model.NodeReport;
 import io.pgwarden.model.NodeState;
 import io.pgwarden.model.Timing;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -215,7 +216,7 @@ public final class GroupRules {
   /** The primary applies a different quorum than the one the controller computes. */
   private boolean syncDrift(Member p) {
     NodeReport r = obs.of(p.nodeId()).report();
-    if (r == null) return false;
+    if (r == null || r.pg() != io.pgwarden.model.PgStatus.RUNNING) return false;
     SyncConfig applied = SyncConfig.parse(p.nodeId(), r.syncStandbyNames());
     SyncConfig want = desired(p);
     return applied.required() != want.required() || !applied.members().equals(want.members());
@@ -243,7 +244,8 @@ public final class GroupRules {
       if (!current(s, SECONDARY) || !d.healthy(s.nodeId()) || !s.settings().promotable()) return Optional.empty();
       boolean covered = guaranteed && covers(configs, Set.of(s.nodeId()));
       long risk = Math.max(0, lsn(p).minus(lsn(s)));
-      if (!covered && !(allowed > 0 && risk <= allowed)) return Optional.empty();
+      boolean bug = KnownBugs.on(KnownBugs.Bug.PROMOTE_OUT_OF_WAIT_PRIMARY);
+      if (!covered && !(allowed > 0 && risk <= allowed) && !bug) return Optional.empty();
       TreeMap<Integer, NodeState> g = goals(s, PREPARE_PROMOTION);
       g.put(p.nodeId(), DRAINING);
       return Optional.of(new Decision("F1-failover-two-nodes", "primary " + p.name() + " failed: " + v.why()
@@ -254,7 +256,9 @@ public final class GroupRules {
     boolean anyCandidate = standbys.stream().anyMatch(
         s -> current(s, SECONDARY) && d.healthy(s.nodeId()) && s.settings().promotable());
     if (!anyCandidate) return Optional.empty();
-    if (!guaranteed && allowed == 0) return Optional.empty();
+    if (!guaranteed && allowed == 0 && !KnownBugs.on(KnownBugs.Bug.PROMOTE_OUT_OF_WAIT_PRIMARY)) {
+      return Optional.empty();
+    }
     TreeMap<Integer, NodeState> g = goals(p, DRAINING);
     for (Member s : standbys) {
       if (joinsElection(s)) g.put(s.nodeId(), REPORT_LSN);
@@ -320,7 +324,7 @@ public final class GroupRules {
       NodeState r = rep(n);
       boolean silent = d.keeperSilent(n.nodeId());
       if (g == MAINTENANCE || g == WAIT_STANDBY || g == NodeState.INIT) continue;
-      if (r == REPORT_LSN && g == REPORT_LSN && !silent) {
+      if (r == REPORT_LSN && g == REPORT_LSN && !silent && positionKnown(n)) {
         reporting.add(n);
       } else if (g == REPORT_LSN) {
         if (!silent) waitingFor++;
@@ -352,12 +356,18 @@ public final class GroupRules {
     if (from != null && !guaranteed) {
       risk = Math.max(0, lsn(from).minus(lsn(advanced)));
       long allowed = f.settings().failoverDataLossAllowed();
-      if (risk > allowed || allowed == 0) return Optional.empty();
+      if ((risk > allowed || allowed == 0) && !KnownBugs.on(KnownBugs.Bug.PROMOTE_OUT_OF_WAIT_PRIMARY)) {
+        return Optional.empty();
+      }
     }
     Integer preferred = f.failover() == null ? null : f.failover().preferred();
     boolean operatorFailover = f.failover() != null && !"automatic".equals(f.failover().kind());
+    Member adv = advanced;
     Member chosen = reporting.stream()
         .filter(n -> n.settings().promotable() && d.healthy(n.nodeId()))
+        // more WAL on an older timeline than the newest timeline reaches: it wrote past the fork (an old
+        // primary), so no fast-forward can bring it onto the newest timeline
+        .filter(n -> !(tli(n) < tli(adv) && lsn(n).compareTo(lsn(adv)) > 0))
         .filter(n -> !(operatorFailover && from != null && n.nodeId() == from.nodeId()))
         .min(Comparator.<Member>comparingInt(n -> preferred != null && n.nodeId() == preferred ? 0 : 1)
             .thenComparing(Comparator.<Member>comparingInt(n -> n.settings().candidatePriority()).reversed())
@@ -386,7 +396,18 @@ public final class GroupRules {
 
   private boolean frozenForElection(Member n) {
     NodeReport r = obs.of(n.nodeId()).report();
-    return r != null && NO_UPSTREAM_REPORTS.contains(r.state()) && NOT_FOLLOWING_GOALS.contains(n.goalState());
+    return r != null && NO_UPSTREAM_REPORTS.contains(r.state()) && NOT_FOLLOWING_GOALS.contains(n.goalState())
+        && positionKnown(n);
+  }
+
+  /**
+   * The node's last report carries a WAL position read from a running PostgreSQL. A keeper that has
+   * just restarted, or whose server is starting or hung, reports no facts (timeline 0, LSN 0/0): that is
+   * no position, and an election that took it for one could promote a node missing acknowledged writes.
+   */
+  private boolean positionKnown(Member n) {
+    NodeReport r = obs.of(n.nodeId()).report();
+    return r != null && r.pg() == io.pgwarden.model.PgStatus.RUNNING && r.timeline() > 0;
   }
 
   /** Nodes that take part in an election and are asked to report their LSN (pg_auto_failover §6.3). */
@@ -454,12 +475,13 @@ public final class GroupRules {
           return decision("S14-promote", "the write lease of " + dm.name() + " has ended: " + n.name()
               + " may promote", false, g);
         }
-        if (dm == null) {
+        if (dm == null && w == null) {
           return decision("S15-promote-no-primary", "no node holds a write lease: " + n.name() + " may promote",
               false, goals(n, STOP_REPLICATION));
         }
       }
       case STOP_REPLICATION -> {
+        if (w != null && w.nodeId() != n.nodeId()) return Optional.empty(); // never beside another writable goal
         if (dm != null && current(dm, PREPARE_MAINTENANCE)) {
           TreeMap<Integer, NodeState> g = goals(n, WAIT_PRIMARY);
           g.put(dm.nodeId(), MAINTENANCE);
@@ -473,6 +495,7 @@ public final class GroupRules {
           return decision("S17-open-writes", n.name() + " is promoted and no other node can write: writes open",
               true, g);
         }
+        if (w != null) return Optional.empty(); // another node has a writable goal: never two writers
         return decision("S17-open-writes-no-primary", n.name() + " is promoted: writes open", true,
             goals(n, WAIT_PRIMARY));
       }
@@ -509,6 +532,7 @@ public final class GroupRules {
   }
 
   public boolean writesMayMoveTo(int nodeId) {
+    if (KnownBugs.on(KnownBugs.Bug.REOPEN_WRITES_WITHOUT_LEASE_WAIT)) return true;
     boolean ok = true;
     for (Member m : f.members().values()) {
       if (m.nodeId() == nodeId || stoppedUnderNonWritableGoal(m)) continue;
@@ -570,15 +594,21 @@ public final class GroupRules {
     return f.member(nodeId).map(this::desiredNames).orElse("");
   }
 
+  private static final Comparator<Member> QUORUM_ORDER = Comparator.<Member>comparingInt(
+      n -> n.settings().candidatePriority()).reversed().thenComparingInt(Member::nodeId);
+
   private List<Integer> desiredOrder(Member p) {
     int nss = f.settings().numberSyncStandbys();
-    return others(p).stream()
-        .filter(n -> n.settings().replicationQuorum())
-        .filter(n -> nss == 0 ? n.goalState() == SECONDARY
-            : n.goalState() != MAINTENANCE && n.goalState() != WAIT_STANDBY && n.goalState() != NodeState.INIT)
-        .sorted(Comparator.<Member>comparingInt(n -> n.settings().candidatePriority()).reversed()
-            .thenComparingInt(Member::nodeId))
-        .map(Member::nodeId).toList();
+    List<Member> in = new ArrayList<>(active.size());
+    for (Member n : active) {
+      if (n.nodeId() == p.nodeId() || !n.settings().replicationQuorum()) continue;
+      NodeState g = n.goalState();
+      if (nss == 0 ? g == SECONDARY : g != MAINTENANCE && g != WAIT_STANDBY && g != NodeState.INIT) in.add(n);
+    }
+    in.sort(QUORUM_ORDER);
+    List<Integer> out = new ArrayList<>(in.size());
+    for (Member n : in) out.add(n.nodeId());
+    return Collections.unmodifiableList(out);
   }
 
   /**
@@ -591,7 +621,10 @@ public final class GroupRules {
     SyncConfig conf = f.confirmedQuorum();
     s.add(conf.primaryId() == p.nodeId() ? conf : new SyncConfig(p.nodeId(), 0, new java.util.TreeSet<>()));
     NodeReport r = obs.of(p.nodeId()).report();
-    if (r != null && r.state().canTakeWrites()) s.add(SyncConfig.parse(p.nodeId(), r.syncStandbyNames()));
+    // only a report read from a running server says which quorum is in effect (a stopped one reports '')
+    if (r != null && r.state().canTakeWrites() && r.pg() == io.pgwarden.model.PgStatus.RUNNING) {
+      s.add(SyncConfig.parse(p.nodeId(), r.syncStandbyNames()));
+    }
     if (p.goalState().canTakeWrites()) s.add(desired(p));
     return s;
   }
@@ -631,7 +664,7 @@ public final class GroupRules {
     NodeReport r = d.freshReport(n.nodeId());
     return r != null && r.walReceiver() != null && r.walReceiver().streaming() && r.walReceiver().upstreamNodeId() != null
         && r.walReceiver().upstreamNodeId() == w.nodeId() && r.walReceiver().lastMsgAgeMs() != null
-        && r.walReceiver().lastMsgAgeMs() <= t.evidenceFreshMs();
+        && (r.walReceiver().lastMsgAgeMs() <= t.evidenceFreshMs() || KnownBugs.on(KnownBugs.Bug.TRUST_STALE_STREAMING));
   }
 
   private NodeState rep(Member m) {
@@ -643,7 +676,11 @@ public final class GroupRules {
   }
 
   private List<Member> others(Member p) {
-    return active.stream().filter(m -> m.nodeId() != p.nodeId()).toList();
+    List<Member> out = new ArrayList<>(active.size());
+    for (Member m : active) {
+      if (m.nodeId() != p.nodeId()) out.add(m);
+    }
+    return out;
   }
 
   private Lsn lsn(Member m) {

@@ -126,6 +126,7 @@ final class OperatorActions {
     boolean anyCandidate = others.stream().anyMatch(n -> current(n, SECONDARY) && d.healthy(n.nodeId())
         && n.settings().promotable());
     if (!anyCandidate) throw ApiException.conflict("no healthy secondary with candidate priority > 0 to promote");
+    requireNoLoss(w, others, kind);
     FailoverContext ctx = new FailoverContext(preferred == null ? kind : "promotion", w.nodeId(),
         preferred == null ? null : preferred.nodeId(), "operator " + by.who() + ": " + by.reason());
     TreeMap<Integer, NodeState> g = new TreeMap<>();
@@ -177,6 +178,7 @@ final class OperatorActions {
       if (candidates.isEmpty()) {
         throw ApiException.conflict("maintenance on " + w.name() + " would leave no candidate to promote");
       }
+      requireNoLoss(w, others(w), "maintenance of the primary");
       TreeMap<Integer, NodeState> g = new TreeMap<>();
       g.put(w.nodeId(), PREPARE_MAINTENANCE);
       if (s.f.active().size() == 2) {
@@ -326,6 +328,28 @@ final class OperatorActions {
     Member w = writer();
     if (w != null && (w.goalState() == NodeState.APPLY_SETTINGS || rep(w) == NodeState.APPLY_SETTINGS)) {
       throw ApiException.conflict("primary " + w.name() + " is applying settings: retry when it is done");
+    }
+  }
+
+  /**
+   * A planned promotion must not lose acknowledged writes either: the primary's synchronous quorum must
+   * guarantee that the node promoted has them — with two nodes, the standby is in every quorum the primary
+   * may be applying; with more, every such quorum is synchronous (the election then waits for it). A
+   * primary that replicates asynchronously (its standbys out of the quorum) is refused unless the operator
+   * allowed data loss (found by the simulator: a switchover promoted a standby that had missed the last
+   * acknowledged commits while it was disconnected).
+   */
+  private void requireNoLoss(Member w, List<Member> others, String kind) {
+    if (s.f.settings().failoverDataLossAllowed() > 0) return;
+    GroupRules rules = GroupRules.of(s.f, s.obs, s.timing(), s.now.mono());
+    java.util.Set<SyncConfig> configs = rules.possibleConfigs(w);
+    boolean guaranteed = configs.stream().allMatch(SyncConfig::synchronous);
+    boolean ok = guaranteed && (s.f.active().size() != 2 || GroupRules.covers(configs, java.util.Set.of(
+        others.get(0).nodeId())));
+    if (!ok) {
+      throw ApiException.conflict("primary " + w.name() + " is not confirmed synchronous with its standbys: a "
+          + kind + " could lose acknowledged writes; put a standby in the replication quorum (or allow data loss)"
+          + " and retry");
     }
   }
 

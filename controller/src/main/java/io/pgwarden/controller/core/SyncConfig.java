@@ -46,12 +46,47 @@ public record SyncConfig(int primaryId, int required, SortedSet<Integer> members
   /** Parses what a primary reports having in effect; names that are not pgwarden's are ignored. */
   public static SyncConfig parse(int primaryId, String value) {
     if (value == null || value.isBlank()) return new SyncConfig(primaryId, 0, Collections.emptySortedSet());
+    SyncConfig canonical = parseCanonical(primaryId, value);
+    if (canonical != null) return canonical;
     Matcher m = ANY.matcher(value);
     if (!m.matches()) {
       // FIRST n (...) and bare lists are not written by pgwarden; treat as "at least one of them".
       return parseList(primaryId, 1, value);
     }
     return parseList(primaryId, Integer.parseInt(m.group(1)), m.group(2));
+  }
+
+  /**
+   * The form pgwarden itself writes ({@link #standbyNames}: "ANY n (pgwarden_a, pgwarden_b)"), read
+   * without a regular expression: it is parsed on every report and every rule run. Null for any other
+   * form, which the general parser reads.
+   */
+  private static SyncConfig parseCanonical(int primaryId, String v) {
+    if (!v.startsWith("ANY ")) return null;
+    int i = 4;
+    int n = 0;
+    int start = i;
+    while (i < v.length() && Character.isDigit(v.charAt(i)) && i - start < 9) n = n * 10 + (v.charAt(i++) - '0');
+    if (i == start || !v.startsWith(" (", i)) return null;
+    i += 2;
+    SortedSet<Integer> ids = new TreeSet<>();
+    while (true) {
+      if (!v.startsWith("pgwarden_", i)) return null;
+      i += 9;
+      int id = 0;
+      int s = i;
+      while (i < v.length() && Character.isDigit(v.charAt(i)) && i - s < 9) id = id * 10 + (v.charAt(i++) - '0');
+      if (i == s) return null;
+      ids.add(id);
+      if (v.startsWith(", ", i)) {
+        i += 2;
+      } else if (i == v.length() - 1 && v.charAt(i) == ')') {
+        break;
+      } else {
+        return null;
+      }
+    }
+    return new SyncConfig(primaryId, ids.isEmpty() ? 0 : n, ids);
   }
 
   private static SyncConfig parseList(int primaryId, int required, String list) {
