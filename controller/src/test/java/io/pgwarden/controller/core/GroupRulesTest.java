@@ -116,6 +116,29 @@ class GroupRulesTest {
   }
 
   @Test
+  void F1_aLeaseAnsweredLateThroughAHeldPollCountsFromTheReportsArrival() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.report(1); // a's last report arrives now...
+    long arrived = h.mono;
+    h.advance(400);
+    // ...and is answered only when its long-poll wait ends, 400 ms later: the keeper still counts its lease
+    // from its send, so the controller must count from the arrival, not from the answer
+    Outcome o = h.core.reply(new DecisionCore.State(h.f, h.obs), 1, h.now());
+    h.obs = o.observations();
+    assertEquals(h.t.leaseMs(), ((ReportReply) o.reply()).lease().durationMs());
+    h.with(1, s -> {
+      s.up = false;
+      s.pgUp = false;
+    });
+    h.with(2, s -> s.streaming = false);
+    h.until(() -> h.goal(2) == STOP_REPLICATION, 10_000);
+    long waited = h.mono - arrived;
+    assertTrue(waited >= h.t.leaseCertainlyExpiredAfterMs(), "not before the lease certainly ended: " + waited);
+    assertTrue(waited <= h.t.leaseCertainlyExpiredAfterMs() + 2 * h.t.tickMs(),
+        "as soon as the lease counted from the report's arrival certainly ended: " + waited);
+  }
+
+  @Test
   void F1_standbyStreamingFromThePrimaryVetoesFailoverUntilTheVetoExpires() {
     CoreHarness h = CoreHarness.formation("a", "b");
     h.with(1, s -> {
