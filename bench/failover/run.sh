@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The failover benchmark: a two-node formation of real processes (controller, keepers, PostgreSQL) on
+# default settings; N faults per scenario, each measured from a client writing a row every 20 ms.
+#   bench/failover/run.sh [--runs N] [--scenario host-kill|host-stall|pg-crash|switchover|all]   (default 10, all)
+# Prints one line per run, a RESULT line per scenario; writes every run to bench/failover/results/latest.json.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+. bin/lib/ensure-postgres.sh
+pgw_ensure_postgres
+mvn -B -q -ntp -DskipTests package -pl controller -am >&2
+exec java -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 -cp controller/target/pgwarden.jar \
+  io.pgwarden.lab.FailoverBench --out bench/failover/results/latest.json "$@"
