@@ -9,5 +9,9 @@ cd "$root"
 . bin/lib/ensure-postgres.sh
 pgw_ensure_postgres
 mvn -B -q -ntp -DskipTests package -pl controller -am >&2
-exec java -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 -cp controller/target/pgwarden.jar \
+# a copy of the jar: a rebuild during the run must not change the programs under the running processes
+jar="$(mktemp -d)/pgwarden.jar"
+cp controller/target/pgwarden.jar "$jar"
+trap 'rm -rf "$(dirname "$jar")"' EXIT
+java -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 -cp "$jar" \
   io.pgwarden.lab.FailoverBench --out bench/failover/results/latest.json "$@"

@@ -64,15 +64,17 @@ public final class Failover {
    * @param rejoinMethod pg_rewind, pg_basebackup, or none
    */
   public record Result(String scenario, int run, String oldPrimary, String newPrimary, long unavailableMs, long gapMs,
-      long acked, long lost, long lateAcks, long adversaryAcks, Long writesOpenMs, Long rejoinMs, Long rejoinFromLogMs,
+      long acked, long lost, long lateAcks, long lateSyncAcks, long adversaryAcks, long newFirstAckWall,
+      Long writesOpenMs, Long rejoinMs, Long rejoinFromLogMs,
       String rejoinMethod, Long bytesDiscarded, String note) {
 
     public String json() {
       return String.format(Locale.ROOT, "{\"scenario\":\"%s\",\"run\":%d,\"old_primary\":\"%s\",\"new_primary\":\"%s\","
-              + "\"unavailable_ms\":%d,\"gap_ms\":%d,\"acked\":%d,\"lost\":%d,\"late_acks\":%d,\"adversary_acks\":%d,"
+              + "\"unavailable_ms\":%d,\"gap_ms\":%d,\"acked\":%d,\"lost\":%d,\"late_acks\":%d,"
+              + "\"late_acks_sync_on\":%d,\"adversary_acks\":%d,"
               + "\"writes_open_ms\":%s,\"rejoin_ms\":%s,\"rejoin_from_keeper_log_ms\":%s,\"rejoin_method\":%s,"
               + "\"bytes_discarded\":%s,\"note\":%s}",
-          scenario, run, oldPrimary, newPrimary, unavailableMs, gapMs, acked, lost, lateAcks, adversaryAcks,
+          scenario, run, oldPrimary, newPrimary, unavailableMs, gapMs, acked, lost, lateAcks, lateSyncAcks, adversaryAcks,
           writesOpenMs, rejoinMs, rejoinFromLogMs, q(rejoinMethod), bytesDiscarded, q(note));
     }
 
@@ -91,8 +93,10 @@ public final class Failover {
     }
     long base = (long) run * 10_000_000L;
     Writer client = Writer.client(lab, 20, base + 1).start();
-    Writer adversary = Writer.adversary(old, 20, 1_000_000_000_000L + base).start();
-    Lab.await("the client's first writes", WAIT, () -> client.acks().size() >= 50 && !adversary.acks().isEmpty());
+    Writer adversary = Writer.adversary(old, "local", 20, 1_000_000_000_000L + base).start();
+    Writer syncAdversary = Writer.adversary(old, "on", 20, 2_000_000_000_000L + base).start();
+    Lab.await("the client's first writes", WAIT, () -> client.acks().size() >= 50 && !adversary.acks().isEmpty()
+        && !syncAdversary.acks().isEmpty());
     long clientAcksBefore = client.acks().size();
     say.accept(String.format(Locale.ROOT, "written %d rows through the multi-host URL (one every 20 ms), primary %s",
         clientAcksBefore, old));
@@ -168,6 +172,7 @@ public final class Failover {
     Lab.sleep(500);
     client.close();
     adversary.close();
+    syncAdversary.close();
 
     String method = null;
     Long bytes = null;
@@ -190,6 +195,7 @@ public final class Failover {
 
     long newFirst = first[0].nanos();
     long late = now == old ? 0 : adversary.acksAfter(newFirst);
+    long lateSync = now == old ? 0 : syncAdversary.acksAfter(newFirst);
     long gap = client.longestGapMs(t0 - 1_000_000_000L, Long.MAX_VALUE);
     List<Writer.Ack> acked = client.acks();
     long lost = 0;
@@ -200,10 +206,11 @@ public final class Failover {
       per.add(n.name + " has " + (acked.size() - missing.size()) + "/" + acked.size());
     }
     say.accept(String.format(Locale.ROOT, "rows checked: %d acknowledged, %d lost (%s); longest gap between"
-            + " acknowledgements %.2f s; old primary's acknowledgements after the new primary's first: %d",
-        acked.size(), lost, String.join(", ", per), gap / 1000.0, late));
-    return new Result(sc.label, run, old.name, now.name, unavailable, gap, acked.size(), lost, late,
-        adversary.acks().size(), writesOpen, rejoinMs, rejoinFromLog, method, bytes, note);
+            + " acknowledgements %.2f s; the old primary's acknowledgements after the new primary's first: %d"
+            + " with synchronous_commit = local, %d with on",
+        acked.size(), lost, String.join(", ", per), gap / 1000.0, late, lateSync));
+    return new Result(sc.label, run, old.name, now.name, unavailable, gap, acked.size(), lost, late, lateSync,
+        adversary.acks().size(), first[0].wallMs(), writesOpen, rejoinMs, rejoinFromLog, method, bytes, note);
   }
 
   static Node byPort(Lab lab, int port) {

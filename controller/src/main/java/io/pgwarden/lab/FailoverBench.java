@@ -65,7 +65,8 @@ public final class FailoverBench {
           try {
             res = Failover.run(lab, sc, run, line -> System.out.println("  [" + sc.label + " " + r + "] " + line));
           } catch (Exception | Error e) {
-            System.out.println("  [" + sc.label + " " + r + "] FAILED: " + e);
+            System.out.println("  [" + sc.label + " " + r + "] FAILED: " + e + " (logs kept in " + root + ")");
+            lab.keep();
             json.add("{\"scenario\":\"" + sc.label + "\",\"run\":" + run + ",\"failed\":\""
                 + String.valueOf(e.getMessage()).replace("\"", "'") + "\"}");
             break;

@@ -51,20 +51,25 @@ public final class Lab implements AutoCloseable {
    * @param dbname its application database
    * @param pgSettings extra PostgreSQL settings for every node
    * @param keeperJvm extra JVM options for keeper processes
+   * @param trace the controller traces every report and reply to {@code controller-trace.jsonl}
    */
   public record Options(Path root, boolean deleteRoot, Timing timing, boolean durable, String formation, String dbname,
-      Map<String, String> pgSettings, List<String> keeperJvm) {
+      Map<String, String> pgSettings, List<String> keeperJvm, boolean trace) {
     public static Options defaults(Path root, boolean deleteRoot) {
       return new Options(root, deleteRoot, null, true, "demo", "app",
-          Map.of("shared_buffers", "32MB", "max_connections", "50"), List.of());
+          Map.of("shared_buffers", "32MB", "max_connections", "50"), List.of(), false);
     }
 
     public Options withTiming(Timing t) {
-      return new Options(root, deleteRoot, t, durable, formation, dbname, pgSettings, keeperJvm);
+      return new Options(root, deleteRoot, t, durable, formation, dbname, pgSettings, keeperJvm, trace);
     }
 
     public Options withDurable(boolean d) {
-      return new Options(root, deleteRoot, timing, d, formation, dbname, pgSettings, keeperJvm);
+      return new Options(root, deleteRoot, timing, d, formation, dbname, pgSettings, keeperJvm, trace);
+    }
+
+    public Options withTrace(boolean t) {
+      return new Options(root, deleteRoot, timing, durable, formation, dbname, pgSettings, keeperJvm, t);
     }
   }
 
@@ -210,6 +215,8 @@ public final class Lab implements AutoCloseable {
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final List<Proc> procs = new ArrayList<>();
   private boolean closed;
+  private volatile boolean keep;
+  private Thread hook;
 
   private Lab(Options o) {
     this.options = o;
@@ -225,6 +232,9 @@ public final class Lab implements AutoCloseable {
   /** Creates the controller and its formation, and starts the controller. */
   public static Lab start(Options o) {
     Lab lab = new Lab(o);
+    // this JVM ending (Ctrl-C, SIGTERM, a test runner stopped) must not leave keepers and PostgreSQL behind
+    lab.hook = new Thread(lab::close, "pgwarden-lab-stop");
+    Runtime.getRuntime().addShutdownHook(lab.hook);
     try {
       lab.init();
     } catch (RuntimeException e) {
@@ -256,6 +266,11 @@ public final class Lab implements AutoCloseable {
     api = new ApiClient(URI.create("http://127.0.0.1:" + controllerPort), token, Duration.ofSeconds(10), null);
     startController();
     api.createFormation(new Dto.CreateFormation(formation, dbname, 0, null, "pgwarden lab"));
+  }
+
+  /** Keep the root directory at close (a failed run's logs). */
+  public void keep() {
+    keep = true;
   }
 
   public ApiClient api() {
@@ -378,16 +393,67 @@ public final class Lab implements AutoCloseable {
     return api.uris(formation).postgres();
   }
 
-  /** A JDBC URL for every node, primary first-found, with the given driver options. */
+  /**
+   * A JDBC URL for every node with the given driver options; the current primary first, as the
+   * controller publishes its URIs.
+   */
   public String jdbcUrl(String params) {
     StringBuilder sb = new StringBuilder("jdbc:postgresql://");
     boolean first = true;
-    for (Node n : nodes.values()) {
+    List<Node> ordered = new ArrayList<>(nodes.values());
+    Node w = writer();
+    if (w != null) {
+      ordered.remove(w);
+      ordered.add(0, w);
+    }
+    for (Node n : ordered) {
       if (!first) sb.append(',');
       sb.append("127.0.0.1:").append(n.pgport);
       first = false;
     }
     return sb.append('/').append(dbname).append('?').append(params).toString();
+  }
+
+  /**
+   * Writes the run's trace to {@code out}: every journal event of the formation ({@code kind: event},
+   * with its type; the decisions are the {@code decided} ones) and every report and reply the controller
+   * traced, merged in the order of their wall-clock time ({@code at}). See docs/simulation-traces.md.
+   */
+  public void writeTrace(Path out) throws IOException {
+    List<com.fasterxml.jackson.databind.node.ObjectNode> lines = new ArrayList<>();
+    Long before = null;
+    while (true) {
+      Dto.EventPage p = api.events(formation, before, null, 1000);
+      for (Dto.EventView e : p.events()) {
+        var o = io.pgwarden.persistence.Json.MAPPER.createObjectNode();
+        o.put("kind", "event");
+        o.put("at", e.at());
+        o.put("ordering", e.ordering());
+        o.put("persistence_id", e.persistenceId());
+        o.put("sequence_nr", e.sequenceNr());
+        o.put("type", e.type());
+        o.set("event", e.event());
+        lines.add(o);
+      }
+      if (p.nextBefore() == null || p.events().isEmpty()) break;
+      before = p.nextBefore();
+    }
+    Path traced = root.resolve("controller-trace.jsonl");
+    if (Files.exists(traced)) {
+      for (String l : Files.readAllLines(traced)) {
+        if (l.isBlank()) continue;
+        lines.add((com.fasterxml.jackson.databind.node.ObjectNode) io.pgwarden.persistence.Json.MAPPER.readTree(l));
+      }
+    }
+    lines.sort(java.util.Comparator.comparingLong((com.fasterxml.jackson.databind.node.ObjectNode o) ->
+        o.path("at").asLong()).thenComparingLong(o -> o.path("ordering").asLong(0)));
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    try (var w = Files.newBufferedWriter(out)) {
+      for (var o : lines) {
+        w.write(io.pgwarden.persistence.Json.MAPPER.writeValueAsString(o));
+        w.newLine();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- processes and signals
@@ -412,6 +478,9 @@ public final class Lab implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(name + ".log").toFile()));
     pb.environment().remove("JAVA_TOOL_OPTIONS");
+    if (name.equals("controller") && options.trace()) {
+      pb.environment().put("PGWARDEN_TRACE_FILE", root.resolve("controller-trace.jsonl").toString());
+    }
     try {
       long t0 = System.nanoTime();
       Proc p = new Proc(name, pb.start(), t0);
@@ -534,6 +603,13 @@ public final class Lab implements AutoCloseable {
   public synchronized void close() {
     if (closed) return;
     closed = true;
+    if (hook != null && Thread.currentThread() != hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs or will run: this close() is the one that counts
+      }
+    }
     List<Proc> all;
     synchronized (procs) {
       all = List.copyOf(procs);
@@ -558,6 +634,6 @@ public final class Lab implements AutoCloseable {
     for (Proc p : all) {
       if (p == controller) stopProc(p, Duration.ofSeconds(20));
     }
-    if (options.deleteRoot()) Dirs.deleteTree(root);
+    if (options.deleteRoot() && !keep) Dirs.deleteTree(root);
   }
 }

@@ -23,7 +23,7 @@ public final class Writer implements AutoCloseable {
   public static final String TABLE = "pgw_writes";
 
   /** One acknowledged insert. */
-  public record Ack(long id, long nanos, int port) {}
+  public record Ack(long id, long nanos, long wallMs, int port) {}
 
   private final String name;
   private final String url;
@@ -49,18 +49,21 @@ public final class Writer implements AutoCloseable {
 
   /** Driver settings of the client writer, as the benchmark states them. */
   public static final String CLIENT_PARAMS = "targetServerType=primary&connectTimeout=1&socketTimeout=2"
-      + "&hostRecheckSeconds=1&loginTimeout=2";
+      + "&hostRecheckSeconds=10";
 
   /** The client: the multi-host URL, targetServerType=primary. */
   public static Writer client(Lab lab, long periodMs, long firstId) {
     return new Writer("client", lab.jdbcUrl(CLIENT_PARAMS), user(), periodMs, null, firstId);
   }
 
-  /** The adversary: straight to {@code n}'s port, synchronous_commit = local; ids from 1e12. */
-  public static Writer adversary(Lab.Node n, long periodMs, long firstId) {
-    return new Writer("adversary-" + n.name, "jdbc:postgresql://127.0.0.1:" + n.pgport + "/" + n.lab().dbname
-        + "?connectTimeout=1&socketTimeout=2&loginTimeout=2", user(), periodMs, "SET synchronous_commit = local",
-        firstId);
+  /**
+   * An adversary: straight to {@code n}'s port, with {@code synchronous_commit} set to {@code mode}
+   * ("local": commits wait for no standby; "on": pgwarden's default, they wait for the quorum).
+   */
+  public static Writer adversary(Lab.Node n, String mode, long periodMs, long firstId) {
+    return new Writer("adversary-" + mode + "-" + n.name, "jdbc:postgresql://127.0.0.1:" + n.pgport + "/"
+        + n.lab().dbname + "?connectTimeout=1&socketTimeout=2", user(), periodMs,
+        "SET synchronous_commit = " + mode, firstId);
   }
 
   private static Properties user() {
@@ -113,7 +116,7 @@ public final class Writer implements AutoCloseable {
         }
         long at = System.nanoTime();
         synchronized (this) {
-          acks.add(new Ack(id, at, port));
+          acks.add(new Ack(id, at, System.currentTimeMillis(), port));
         }
       } catch (SQLException e) {
         synchronized (this) {
