@@ -52,24 +52,30 @@ public final class Lab implements AutoCloseable {
    * @param pgSettings extra PostgreSQL settings for every node
    * @param keeperJvm extra JVM options for keeper processes
    * @param trace the controller traces every report and reply to {@code controller-trace.jsonl}
+   * @param netnsNodes 0: everything on 127.0.0.1; n: the controller and nodes node1..node{n} each in its
+   *     own network namespace of a {@link Net}, so that links between them can be cut
    */
   public record Options(Path root, boolean deleteRoot, Timing timing, boolean durable, String formation, String dbname,
-      Map<String, String> pgSettings, List<String> keeperJvm, boolean trace) {
+      Map<String, String> pgSettings, List<String> keeperJvm, boolean trace, int netnsNodes) {
     public static Options defaults(Path root, boolean deleteRoot) {
       return new Options(root, deleteRoot, null, true, "demo", "app",
-          Map.of("shared_buffers", "32MB", "max_connections", "50"), List.of(), false);
+          Map.of("shared_buffers", "32MB", "max_connections", "50"), List.of(), false, 0);
     }
 
     public Options withTiming(Timing t) {
-      return new Options(root, deleteRoot, t, durable, formation, dbname, pgSettings, keeperJvm, trace);
+      return new Options(root, deleteRoot, t, durable, formation, dbname, pgSettings, keeperJvm, trace, netnsNodes);
     }
 
     public Options withDurable(boolean d) {
-      return new Options(root, deleteRoot, timing, d, formation, dbname, pgSettings, keeperJvm, trace);
+      return new Options(root, deleteRoot, timing, d, formation, dbname, pgSettings, keeperJvm, trace, netnsNodes);
     }
 
     public Options withTrace(boolean t) {
-      return new Options(root, deleteRoot, timing, durable, formation, dbname, pgSettings, keeperJvm, t);
+      return new Options(root, deleteRoot, timing, durable, formation, dbname, pgSettings, keeperJvm, t, netnsNodes);
+    }
+
+    public Options withNetns(int nodes) {
+      return new Options(root, deleteRoot, timing, durable, formation, dbname, pgSettings, keeperJvm, trace, nodes);
     }
   }
 
@@ -178,7 +184,27 @@ public final class Lab implements AutoCloseable {
       p.setProperty("user", "postgres");
       p.setProperty("connectTimeout", "2");
       p.setProperty("socketTimeout", "10");
-      return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgport + "/" + dbname, p);
+      return DriverManager.getConnection("jdbc:postgresql://" + host() + ":" + pgport + "/" + dbname, p);
+    }
+
+    /** The address its PostgreSQL and keeper listen on. */
+    public String host() {
+      return hostOf(name);
+    }
+
+    /**
+     * Lets the tester (this JVM) connect as postgres from its own address: one line appended to
+     * pg_hba.conf, outside pgwarden's block, and a reload (SIGHUP). Clones copy it.
+     */
+    public void allowTester() {
+      if (net == null) return;
+      try {
+        Files.writeString(pgdata.resolve("pg_hba.conf"), "host all postgres " + net.addr(Net.TESTER)
+            + "/32 trust  # pgwarden lab: the tester\n", java.nio.file.StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      signal("HUP", List.of(postmasterPid()));
     }
 
     public Dto.NodeView view() {
@@ -192,7 +218,7 @@ public final class Lab implements AutoCloseable {
     }
 
     public String address() {
-      return "127.0.0.1:" + pgport;
+      return host() + ":" + pgport;
     }
 
     @Override
@@ -212,6 +238,7 @@ public final class Lab implements AutoCloseable {
   private String token;
   private ApiClient api;
   private Proc controller;
+  private final Net net;
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final List<Proc> procs = new ArrayList<>();
   private boolean closed;
@@ -227,6 +254,19 @@ public final class Lab implements AutoCloseable {
     this.controllerPort = freePort();
     this.javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     this.classPath = System.getProperty("java.class.path");
+    List<String> hosts = new ArrayList<>(List.of("controller"));
+    for (int i = 1; i <= o.netnsNodes(); i++) hosts.add("node" + i);
+    this.net = o.netnsNodes() > 0 ? new Net(hosts) : null;
+  }
+
+  /** The address {@code host} ("controller", a node's name) listens on. */
+  public String hostOf(String host) {
+    return net == null ? "127.0.0.1" : net.addr(host);
+  }
+
+  /** The private network of this lab, or null when everything is on loopback. */
+  public Net net() {
+    return net;
   }
 
   /** Creates the controller and its formation, and starts the controller. */
@@ -251,7 +291,7 @@ public final class Lab implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     OsUser.chown(root, PG_USER);
-    cli("create", "monitor", "--dir", controllerDir.toString(), "--listen", "127.0.0.1:" + controllerPort);
+    cli("create", "monitor", "--dir", controllerDir.toString(), "--listen", hostOf("controller") + ":" + controllerPort);
     if (options.timing() != null) {
       ControllerConfig c = ControllerConfig.load(controllerDir);
       new ControllerConfig(c.role(), c.listenHost(), c.listenPort(), c.journalUrl(), c.journalUser(),
@@ -263,7 +303,7 @@ public final class Lab implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    api = new ApiClient(URI.create("http://127.0.0.1:" + controllerPort), token, Duration.ofSeconds(10), null);
+    api = new ApiClient(controllerUrl(), token, Duration.ofSeconds(10), null);
     startController();
     api.createFormation(new Dto.CreateFormation(formation, dbname, 0, null, "pgwarden lab"));
   }
@@ -282,7 +322,7 @@ public final class Lab implements AutoCloseable {
   }
 
   public URI controllerUrl() {
-    return URI.create("http://127.0.0.1:" + controllerPort);
+    return URI.create("http://" + hostOf("controller") + ":" + controllerPort);
   }
 
   public Proc controller() {
@@ -317,7 +357,7 @@ public final class Lab implements AutoCloseable {
     OsUser.chown(n.base, PG_USER);
     List<String> a = new ArrayList<>(List.of("create", "postgres", "--monitor", controllerUrl().toString(), "--token",
         token, "--formation", formation, "--name", name, "--pgdata", n.pgdata.toString(), "--pgport",
-        Integer.toString(n.pgport), "--hostname", "127.0.0.1", "--keeper-listen", "127.0.0.1:" + n.keeperPort,
+        Integer.toString(n.pgport), "--hostname", n.host(), "--keeper-listen", n.host() + ":" + n.keeperPort,
         "--dir", n.keeperDir.toString(), "--pg-user", PG_USER));
     for (var e : options.pgSettings().entrySet()) {
       a.add("--pg-setting");
@@ -408,7 +448,7 @@ public final class Lab implements AutoCloseable {
     }
     for (Node n : ordered) {
       if (!first) sb.append(',');
-      sb.append("127.0.0.1:").append(n.pgport);
+      sb.append(n.host()).append(':').append(n.pgport);
       first = false;
     }
     return sb.append('/').append(dbname).append('?').append(params).toString();
@@ -466,6 +506,7 @@ public final class Lab implements AutoCloseable {
 
   private Proc spawn(String name, List<String> jvm, String... args) {
     List<String> cmd = new ArrayList<>();
+    if (net != null) cmd.addAll(net.exec(name));
     cmd.add(javaBin);
     cmd.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=4");
     cmd.add("-XX:+UseSerialGC");
@@ -634,6 +675,7 @@ public final class Lab implements AutoCloseable {
     for (Proc p : all) {
       if (p == controller) stopProc(p, Duration.ofSeconds(20));
     }
+    if (net != null) net.close();
     if (options.deleteRoot() && !keep) Dirs.deleteTree(root);
   }
 }

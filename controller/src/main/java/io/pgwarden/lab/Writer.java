@@ -49,7 +49,7 @@ public final class Writer implements AutoCloseable {
 
   /** Driver settings of the client writer, as the benchmark states them. */
   public static final String CLIENT_PARAMS = "targetServerType=primary&connectTimeout=1&socketTimeout=2"
-      + "&hostRecheckSeconds=10";
+      + "&hostRecheckSeconds=10&sslmode=disable";
 
   /** The client: the multi-host URL, targetServerType=primary. */
   public static Writer client(Lab lab, long periodMs, long firstId) {
@@ -61,8 +61,8 @@ public final class Writer implements AutoCloseable {
    * ("local": commits wait for no standby; "on": pgwarden's default, they wait for the quorum).
    */
   public static Writer adversary(Lab.Node n, String mode, long periodMs, long firstId) {
-    return new Writer("adversary-" + mode + "-" + n.name, "jdbc:postgresql://127.0.0.1:" + n.pgport + "/"
-        + n.lab().dbname + "?connectTimeout=1&socketTimeout=2", user(), periodMs,
+    return new Writer("adversary-" + mode + "-" + n.name, "jdbc:postgresql://" + n.host() + ":" + n.pgport + "/"
+        + n.lab().dbname + "?connectTimeout=1&socketTimeout=2&sslmode=disable", user(), periodMs,
         "SET synchronous_commit = " + mode, firstId);
   }
 
@@ -118,11 +118,11 @@ public final class Writer implements AutoCloseable {
         synchronized (this) {
           acks.add(new Ack(id, at, System.currentTimeMillis(), port));
         }
-      } catch (SQLException e) {
+      } catch (SQLException | RuntimeException e) {
         synchronized (this) {
           failures++;
           failedAt.add(System.nanoTime());
-          lastError = e.getMessage();
+          lastError = e.toString();
         }
         closeQuietly(c);
         c = null;

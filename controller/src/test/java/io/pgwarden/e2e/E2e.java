@@ -37,13 +37,21 @@ final class E2e {
 
   /** A lab with {@code nodes} nodes, settled (primary and secondaries), priorities as given (null: default). */
   static Lab lab(String name, Timing t, Integer... priorities) throws Exception {
+    return lab(name, t, false, priorities);
+  }
+
+  /** As above; {@code netns}: every host in its own network namespace (see {@link io.pgwarden.lab.Net}). */
+  static Lab lab(String name, Timing t, boolean netns, Integer... priorities) throws Exception {
     Path root = Files.createTempDirectory("pgw-e2e-" + name + "-");
-    Lab lab = Lab.start(Lab.Options.defaults(root, true).withTiming(t).withDurable(false).withTrace(true));
+    say("lab " + name + " in " + root);
+    Lab lab = Lab.start(Lab.Options.defaults(root, true).withTiming(t).withDurable(false).withTrace(true)
+        .withNetns(netns ? priorities.length : 0));
     try {
       for (int i = 0; i < priorities.length; i++) {
         Lab.Node n = lab.addNode("node" + (i + 1), priorities[i]);
         if (i == 0) {
           Lab.await("node1 single", WAIT, () -> n.reached(NodeState.SINGLE));
+          n.allowTester();
         } else {
           Lab.await(n.name + " secondary", WAIT, () -> n.reached(NodeState.SECONDARY));
         }
@@ -69,8 +77,17 @@ final class E2e {
     }
   }
 
-  static void say(String line) {
-    System.out.println("E2E " + line);
+  /** A progress line: to the test's output and, as it happens, to target/e2e-traces/progress.log. */
+  static synchronized void say(String line) {
+    String l = java.time.LocalTime.now() + " " + line;
+    System.out.println("E2E " + l);
+    try {
+      Path p = Path.of("target", "e2e-traces", "progress.log");
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, l + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    } catch (java.io.IOException e) {
+      // progress is a convenience
+    }
   }
 
   /** A client writer through the multi-host URL; {@link #check} looks for every acknowledged row on every node. */

@@ -297,7 +297,20 @@ public final class DecisionCore {
           + " beyond the journal's " + f.stamp() + ": the journal lost its tail", now.wall()));
       java.util.TreeMap<Integer, NodeState> all = new java.util.TreeMap<>();
       for (Member x : f.members().values()) all.put(x.nodeId(), x.goalState());
-      if (r.executed().compareTo(m.goal().stamp()) > 0) all.put(m.nodeId(), r.state());
+      if (r.executed().compareTo(m.goal().stamp()) > 0) {
+        all.put(m.nodeId(), r.state());
+        // The lost decision moved writes (a failover, a switchover): the node that ran ahead is a candidate
+        // or a writer now, so a writable goal the journal still gives another node is stale. Re-issuing it
+        // would leave two writable goals (and no lease for either); that node is on its way out instead,
+        // and writes move only once its lease has certainly ended, as after any failover decision.
+        NodeState ahead = r.state();
+        if (ahead.canTakeWrites() || ahead == NodeState.PREPARE_PROMOTION || ahead == NodeState.STOP_REPLICATION
+            || ahead == NodeState.FAST_FORWARD) {
+          for (Member x : f.members().values()) {
+            if (x.nodeId() != m.nodeId() && x.goalState().canTakeWrites()) all.put(x.nodeId(), NodeState.DEMOTE_TIMEOUT);
+          }
+        }
+      }
       decide(new GroupRules.Decision("restamp-after-lost-tail", "re-issuing every goal in term " + term, all, false,
           null, null, null), "report", Requester.CONTROLLER, true);
     }

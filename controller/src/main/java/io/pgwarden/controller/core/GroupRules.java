@@ -454,7 +454,8 @@ public final class GroupRules {
           return decision("S14-promote", "the write lease of " + dm.name() + " has ended: " + n.name()
               + " may promote", false, g);
         }
-        if (dm == null) {
+        // with no node on its way out, only when no other node is assigned a writable state either
+        if (dm == null && (w == null || w.nodeId() == n.nodeId())) {
           return decision("S15-promote-no-primary", "no node holds a write lease: " + n.name() + " may promote",
               false, goals(n, STOP_REPLICATION));
         }
@@ -473,6 +474,7 @@ public final class GroupRules {
           return decision("S17-open-writes", n.name() + " is promoted and no other node can write: writes open",
               true, g);
         }
+        if (w != null && w.nodeId() != n.nodeId()) return Optional.empty(); // never two writable goals
         return decision("S17-open-writes-no-primary", n.name() + " is promoted: writes open", true,
             goals(n, WAIT_PRIMARY));
       }

@@ -268,6 +268,34 @@ class GroupRulesTest {
     assertEquals(before + 1, r.lease().term());
   }
 
+  /**
+   * Found by the end-to-end test of a controller killed during a failover: its H2 journal lost the
+   * failover decision, the restarted controller re-issued the old primary's goal "primary" beside the
+   * candidate's "prepare_promotion", then promoted and opened writes on the candidate with the old
+   * primary still assigned "primary": two writable goals, no lease for either, the new primary fenced.
+   */
+  @Test
+  void aLostFailoverDecisionIsNotUndoneByTheRestamp() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    Formation beforeFailover = h.f;
+    h.with(1, s -> {
+      s.up = false;
+      s.pgUp = false;
+    });
+    h.with(2, s -> s.streaming = false);
+    h.until(() -> h.goal(2) == PREPARE_PROMOTION, 10_000);
+    h.report(2); // b executed the failover's goal
+    // the controller restarts from a journal that lost the failover decision
+    h.f = beforeFailover;
+    h.obs = Observations.boot(2, h.mono);
+    h.run(new Input.Start(true));
+    h.until(() -> h.goal(2) == WAIT_PRIMARY, 20_000);
+    assertNotEquals(PRIMARY, h.goal(1), "the old primary's stale goal is not re-issued");
+    assertTrue(h.f.active().stream().filter(m -> m.goalState().canTakeWrites()).count() == 1, h.goals());
+    ReportReply r = (ReportReply) h.report(2);
+    assertTrue(r.lease() != null, "the new primary gets its lease");
+  }
+
   @Test
   void keeperAheadOfTheJournalRaisesTheTermAndRestampsEveryGoal() {
     CoreHarness h = CoreHarness.formation("a", "b");
