@@ -213,6 +213,53 @@ public final class Failover {
         adversary.acks().size(), first[0].wallMs(), writesOpen, rejoinMs, rejoinFromLog, method, bytes, note);
   }
 
+  /**
+   * One stall of the envelope: the primary's keeper alone ({@code wholeNode} false) or its whole node
+   * (keeper, postmaster, backends) SIGSTOPped for {@code ms}, then SIGCONT; the formation is left to
+   * settle. Counts the failover decisions it caused, the client's longest gap and failed inserts, and
+   * the old primary's late acknowledgements (both adversaries).
+   */
+  public record Stall(String what, long ms, long failovers, long gapMs, long failedInserts, long lateLocal,
+      long lateSync) {
+    public String line() {
+      return String.format(Locale.ROOT, "STALL %s %.1f s: failovers=%d gap_s=%.2f failed_inserts=%d late_acks=%d"
+          + " late_acks_sync_on=%d", what, ms / 1000.0, failovers, gapMs / 1000.0, failedInserts, lateLocal, lateSync);
+    }
+  }
+
+  public static Stall stall(Lab lab, boolean wholeNode, long ms, int run) throws Exception {
+    Node old = lab.awaitSettled(WAIT);
+    long base = (long) run * 10_000_000L;
+    Writer client = Writer.client(lab, 20, base + 1).start();
+    Writer local = Writer.adversary(old, "local", 20, 1_000_000_000_000L + base).start();
+    Writer sync = Writer.adversary(old, "on", 20, 2_000_000_000_000L + base).start();
+    Lab.await("writes", WAIT, () -> client.acks().size() >= 25 && !local.acks().isEmpty());
+    long wall = System.currentTimeMillis();
+    long t0 = System.nanoTime();
+    List<Long> pids = wholeNode ? old.hostPids() : List.of(old.keeper().pid());
+    Lab.signal("STOP", pids);
+    Lab.sleep(ms);
+    Lab.signal("CONT", pids);
+    Lab.sleep(6_000);
+    lab.awaitSettled(WAIT);
+    Lab.sleep(500);
+    client.close();
+    local.close();
+    sync.close();
+    long failovers = 0;
+    for (Dto.EventView e : lab.api().events(lab.formation, null, wall, 1000).events()) {
+      if (e.type().equals("decided") && e.event().path("rule").asText("").startsWith("F")) failovers++;
+    }
+    Writer.Ack first = client.firstAckAfter(t0, old.pgport);
+    long late = first == null ? 0 : local.acksAfter(first.nanos());
+    long lateSync = first == null ? 0 : sync.acksAfter(first.nanos());
+    List<Long> missing = new ArrayList<>();
+    for (Node n : lab.nodes()) missing.addAll(awaitRows(n, client.acks()));
+    if (!missing.isEmpty()) throw new IllegalStateException("acknowledged rows lost: " + missing);
+    return new Stall(wholeNode ? "whole-node" : "keeper-only", ms, failovers, client.longestGapMs(t0, Long.MAX_VALUE),
+        client.failuresAfter(t0), late, lateSync);
+  }
+
   static Node byPort(Lab lab, int port) {
     for (Node n : lab.nodes()) {
       if (n.pgport == port) return n;

@@ -28,8 +28,12 @@ public final class FailoverBench {
         case "--scenario" -> scenario = args[++i];
         case "--out" -> out = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--runs N --scenario host-kill|host-stall|pg-crash|switchover|all --out FILE)");
+            + " (--runs N --scenario host-kill|host-stall|pg-crash|switchover|all|stall-envelope --out FILE)");
       }
+    }
+    if (scenario.equals("stall-envelope")) {
+      envelope();
+      return;
     }
     List<Failover.Scenario> scenarios = new ArrayList<>();
     if (scenario.equals("all")) {
@@ -85,6 +89,30 @@ public final class FailoverBench {
     Files.writeString(out, "[\n  " + String.join(",\n  ", json) + "\n]\n");
     System.out.println("# runs written to " + out);
     for (String r : results) System.out.println(r);
+  }
+
+  /**
+   * The stall envelope on default settings: the primary's keeper alone, then its whole node, SIGSTOPped
+   * for growing times; one line per stall with the failovers it caused.
+   */
+  static void envelope() throws Exception {
+    System.out.println("# stall envelope " + Instant.now() + ", default timing, fsync on");
+    Path root = Files.createTempDirectory("pgwarden-bench-envelope-");
+    try (Lab lab = Lab.start(Lab.Options.defaults(root, true))) {
+      lab.addNode("node1", null);
+      Lab.await("node1 single", Duration.ofSeconds(120), () -> lab.node("node1").reached(
+          io.pgwarden.model.NodeState.SINGLE));
+      lab.addNode("node2", null);
+      lab.awaitSettled(Duration.ofSeconds(120));
+      int run = 100;
+      for (long ms : List.of(2_000L, 6_000L, 20_000L)) {
+        System.out.println(Failover.stall(lab, false, ms, run++).line());
+      }
+      for (long ms : List.of(500L, 1_000L, 1_500L, 2_000L, 2_500L, 3_000L, 4_000L, 8_000L)) {
+        System.out.println(Failover.stall(lab, true, ms, run++).line());
+        Lab.sleep(3_000);
+      }
+    }
   }
 
   static String resultLine(String name, List<Failover.Result> rs) {

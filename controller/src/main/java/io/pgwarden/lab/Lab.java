@@ -511,6 +511,16 @@ public final class Lab implements AutoCloseable {
     cmd.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=4");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
+    // the class-data archive bin/pgwarden makes beside the jar (CdsTrainingCommand): about half the
+    // JVM's start; ignored without a word when missing or made for another jar
+    if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
+      Path jsa = Path.of(classPath.substring(0, classPath.length() - 4) + ".jsa");
+      if (Files.isRegularFile(jsa)) {
+        cmd.add("-XX:SharedArchiveFile=" + jsa);
+        cmd.add("-Xlog:cds=off");
+        cmd.add("-Xlog:cds+dynamic=off");
+      }
+    }
     cmd.addAll(jvm);
     cmd.add("-cp");
     cmd.add(classPath);
