@@ -229,6 +229,9 @@ public final class Failover {
 
   public static Stall stall(Lab lab, boolean wholeNode, long ms, int run) throws Exception {
     Node old = lab.awaitSettled(WAIT);
+    try (Connection c = old.connect()) {
+      Writer.createTable(c);
+    }
     long base = (long) run * 10_000_000L;
     Writer client = Writer.client(lab, 20, base + 1).start();
     Writer local = Writer.adversary(old, "local", 20, 1_000_000_000_000L + base).start();
