@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     subcommands = {
         CreateCommands.class, RunCommand.class, ShowCommands.class, PerformCommands.class,
         EnableCommands.class, DisableCommands.class, SetCommands.class, DropCommands.class,
-        TokenCommands.class, AuditCommand.class, CommandLine.HelpCommand.class})
+        TokenCommands.class, AuditCommand.class, DemoCommand.class, CdsTrainingCommand.class, CommandLine.HelpCommand.class})
 public final class Pgwarden implements Callable<Integer> {
   /** Exit codes: 0 ok, 1 refused or failed, 2 bad usage, 3 cannot reach the controller. */
   public static final int OK = 0;

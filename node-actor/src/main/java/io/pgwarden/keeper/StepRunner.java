@@ -320,7 +320,7 @@ public final class StepRunner implements AutoCloseable {
     } else if (step instanceof Step.VerifyTimeline) {
       verifyTimeline(upstream(ctx, step));
     } else if (step instanceof Step.Promote) {
-      ops.promoter().promote();
+      ops.promoter().promote(pg.timeouts().promote(), false); // every plan checkpoints in a step of its own
     } else if (step instanceof Step.SetSyncStandbyNames s) {
       ops.sql().setSynchronousStandbyNames(s.value() == Step.SyncNames.EMPTY ? "" : ctx.syncStandbyNames());
     } else if (step instanceof Step.CancelSyncRepWaiters) {

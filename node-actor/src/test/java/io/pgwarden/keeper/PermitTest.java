@@ -11,15 +11,17 @@ import org.junit.jupiter.api.Test;
 /** Promotion: confirm the permit, then promote; never on an expired permit; never under a promise. */
 class PermitTest {
 
-  /** A chosen candidate (no promise outstanding) told to promote; its first segment has run. */
+  /**
+   * A chosen candidate (no promise outstanding) told to promote: the gate is its first step (writes were
+   * closed on the way into prepare_promotion), so the confirmation leaves at once.
+   */
   static KeeperDriver atThePermitGate() {
     KeeperDriver d = new KeeperDriver();
     d.start(PREPARE_PROMOTION, ts(4, 2)).facts(PgFacts.standby());
     d.advance(d.cfg.promiseMs()); // past the promise a restarted keeper assumes
     d.term = 4;
-    d.answer(STOP_REPLICATION, ts(4, 3));
-    assertEquals(List.of(Step.SYNC_OFF, Step.READ_ONLY_ON), d.lastRun().steps());
-    List<Action> a = d.finishOk();
+    List<Action> a = d.answer(STOP_REPLICATION, ts(4, 3));
+    assertEquals(List.of(), d.in(a, Action.RunSteps.class), "nothing runs before the permit is confirmed");
     Action.SendReport confirm = d.in(a, Action.SendReport.class).get(0);
     assertEquals("permit confirmation", confirm.reason());
     assertEquals(0, confirm.waitMs());
@@ -40,7 +42,7 @@ class PermitTest {
     d.advance(300);
     d.on(new Event.ReplyReceived(d.reply(STOP_REPLICATION, ts(4, 3), 0, 1_500), c.sentMono(), c.sentWall()));
     Action.RunSteps promote = d.now(Action.RunSteps.class).get(0);
-    assertEquals(List.of(Step.PROMOTE, Step.CHECKPOINT, Step.REMOVE_STANDBY_SETUP), promote.steps());
+    assertEquals(List.of(Step.PROMOTE, Step.REMOVE_STANDBY_SETUP), promote.steps());
     assertEquals(c.sentMono() + 1_500, promote.notAfterMono(), "the executor must not begin after the permit");
     // promoted: PostgreSQL takes no recovery any more, the permit covers it
     d.facts(PgFacts.primary(""));
@@ -59,8 +61,7 @@ class PermitTest {
     d.on(new Event.ReplyReceived(d.reply(STOP_REPLICATION, ts(4, 3), 0, 1_500), c.sentMono(), c.sentWall()));
     assertEquals(List.of(), d.now(Action.RunSteps.class), "the late answer to the old one promotes nothing");
     d.on(new Event.ReplyReceived(d.reply(STOP_REPLICATION, ts(4, 3), 0, 1_500), again.sentMono(), again.sentWall()));
-    assertEquals(List.of(Step.PROMOTE, Step.CHECKPOINT, Step.REMOVE_STANDBY_SETUP),
-        d.now(Action.RunSteps.class).get(0).steps());
+    assertEquals(List.of(Step.PROMOTE, Step.REMOVE_STANDBY_SETUP), d.now(Action.RunSteps.class).get(0).steps());
   }
 
   @Test
@@ -167,7 +168,6 @@ class PermitTest {
     d.start(PREPARE_PROMOTION, ts(4, 2)).facts(PgFacts.standby());
     d.term = 4;
     d.answer(STOP_REPLICATION, ts(4, 3));
-    d.finishOk();
     List<Action> a = d.advance(d.cfg.promiseMs() - 100);
     assertTrue(d.in(a, Action.SendReport.class).stream().noneMatch(r -> r.reason().equals("permit confirmation")));
     a = d.advance(100);

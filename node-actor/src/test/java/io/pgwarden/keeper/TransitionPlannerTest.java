@@ -58,10 +58,9 @@ class TransitionPlannerTest {
       ref(List.of(DRAINING, DEMOTE_TIMEOUT, DEMOTED), SINGLE, REQUIRE_LEASE, START, SYNC_OFF, MAINTAIN_PEERS),
       ref(List.of(DEMOTED, MAINTENANCE, PREPARE_MAINTENANCE), CATCHINGUP, REWIND_OR_CLONE, CONFIGURE, FOLLOW_PRIMARY,
           START, DROP_LOCAL_SLOTS),
-      ref(List.of(SECONDARY, CATCHINGUP, REPORT_LSN), PREPARE_PROMOTION),
-      ref(List.of(PREPARE_PROMOTION), STOP_REPLICATION, SYNC_OFF, READ_ONLY_ON, CONFIRM_PERMIT, PROMOTE, CHECKPOINT,
-          REMOVE_STANDBY_SETUP),
-      ref(List.of(STOP_REPLICATION), WAIT_PRIMARY, REQUIRE_LEASE, START, READ_ONLY_OFF, MAINTAIN_PEERS),
+      ref(List.of(SECONDARY, CATCHINGUP, REPORT_LSN), PREPARE_PROMOTION, SYNC_OFF, READ_ONLY_ON),
+      ref(List.of(PREPARE_PROMOTION), STOP_REPLICATION, CONFIRM_PERMIT, PROMOTE, REMOVE_STANDBY_SETUP),
+      ref(List.of(STOP_REPLICATION), WAIT_PRIMARY, REQUIRE_LEASE, START, READ_ONLY_OFF, CHECKPOINT, MAINTAIN_PEERS),
       ref(List.of(PREPARE_PROMOTION), WAIT_PRIMARY, REQUIRE_LEASE, SYNC_OFF, PROMOTE, CHECKPOINT, REMOVE_STANDBY_SETUP,
           READ_ONLY_OFF, MAINTAIN_PEERS),
       ref(List.of(SECONDARY, CATCHINGUP, PREPARE_PROMOTION, STOP_REPLICATION, REPORT_LSN), SINGLE, REQUIRE_LEASE, START,
@@ -69,7 +68,7 @@ class TransitionPlannerTest {
       ref(List.of(SECONDARY, CATCHINGUP, MAINTENANCE, PREPARE_MAINTENANCE), REPORT_LSN, NO_UPSTREAM, START),
       ref(List.of(DRAINING, DEMOTED), REPORT_LSN, NO_UPSTREAM, START, DROP_LOCAL_SLOTS),
       ref(List.of(REPORT_LSN), FAST_FORWARD, FOLLOW_FAST_FORWARD_SOURCE, START, AWAIT_REPLAY, CHECKPOINT),
-      ref(List.of(FAST_FORWARD), PREPARE_PROMOTION, NO_UPSTREAM),
+      ref(List.of(FAST_FORWARD), PREPARE_PROMOTION, NO_UPSTREAM, SYNC_OFF, READ_ONLY_ON),
       ref(List.of(REPORT_LSN), JOIN_SECONDARY, CHECKPOINT, STOP),
       ref(List.of(REPORT_LSN, JOIN_SECONDARY), SECONDARY, REWIND_OR_CLONE, CONFIGURE, FOLLOW_PRIMARY, START,
           VERIFY_TIMELINE, MAINTAIN_PEERS),
@@ -154,14 +153,23 @@ class TransitionPlannerTest {
     }
   }
 
-  /** The only promotion into a non-writable state confirms its permit right before promoting. */
+  /**
+   * The only promotion into a non-writable state confirms its permit right before promoting; writes were
+   * closed (no synchronous standby, read-only default) on the way into prepare_promotion, off the
+   * promotion's critical path, and the checkpoint of the new timeline comes after writes open.
+   */
   @Test
   void stopReplicationConfirmsThePermitRightBeforePromoting() {
     List<Step> p = TransitionPlanner.plan(PREPARE_PROMOTION, STOP_REPLICATION).orElseThrow();
     int confirm = p.indexOf(CONFIRM_PERMIT);
     assertEquals(PROMOTE, p.get(confirm + 1));
-    assertTrue(p.indexOf(SYNC_OFF) < confirm && p.indexOf(READ_ONLY_ON) < confirm);
     assertFalse(p.contains(READ_ONLY_OFF));
+    for (NodeState from : List.of(SECONDARY, CATCHINGUP, REPORT_LSN, FAST_FORWARD)) {
+      List<Step> before = TransitionPlanner.plan(from, PREPARE_PROMOTION).orElseThrow();
+      assertTrue(before.contains(SYNC_OFF) && before.contains(READ_ONLY_ON), from + " -> prepare_promotion");
+    }
+    List<Step> open = TransitionPlanner.plan(STOP_REPLICATION, WAIT_PRIMARY).orElseThrow();
+    assertTrue(open.indexOf(READ_ONLY_OFF) < open.indexOf(CHECKPOINT), "writes open before the checkpoint");
   }
 
   @Test
@@ -201,8 +209,8 @@ class TransitionPlannerTest {
   void theTablePrintsItself() {
     String t = TransitionPlanner.printTable();
     assertTrue(t.startsWith("| from | to | steps | why |"));
-    assertTrue(t.contains("| prepare_promotion | stop_replication | sync names '' → read-only default on → "
-        + "[gate: permit] → promote → checkpoint → remove standby setup |"), t);
+    assertTrue(t.contains("| prepare_promotion | stop_replication | [gate: permit] → promote → remove standby setup |"),
+        t);
     assertTrue(t.contains("| any | dropped | stop (fast) |"), t);
     assertTrue(t.contains("pgwarden: "), t);
     assertEquals(TransitionPlanner.rows().size() + 2, t.split("\n").length);

@@ -93,6 +93,7 @@ final class Invariants {
   void acknowledged(SimPg pg, Commit c) {
     // the term this write belongs to: that of the writable goal its node's keeper moved to
     long term = pg.node.keeper.writableTerm;
+    c.outsideFormation = pg.node.nodeId == 0 || w.ctl.f.member(pg.node.nodeId).isEmpty();
     boolean newTerm = term > maxTerm;
     if (newTerm) {
       maxTerm = term;
@@ -140,6 +141,9 @@ final class Invariants {
 
   /** An acknowledged on/remote_apply commit may be lost only by a failover the formation allowed to lose data. */
   private boolean lossAllowed(Commit k) {
+    // acknowledged by a node the operator had already dropped (by force: its keeper could not confirm):
+    // outside the formation, its data is the operator's to lose; beside a primary it is a split brain (1)
+    if (k.outsideFormation) return true;
     for (long[] d : operatorDrops) {
       if (d[0] == k.node && d[1] >= k.ackedAtUs) return true;
     }

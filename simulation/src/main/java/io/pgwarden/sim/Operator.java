@@ -138,6 +138,9 @@ final class Operator {
     w.inv.operatorDrops.add(new long[] {n.index, w.now});
     insist("drop-node", node, null, false, 3, ok -> proc.post(20_000_000, () -> {
       if (w.ctl.f.memberByName(node).isPresent()) {
+        // a forced drop gives up what only that node holds, up to the moment it is forced (the controller
+        // refuses a plain drop of a primary that could lose writes, and the node may have written since)
+        w.inv.operatorDrops.add(new long[] {n.index, w.now});
         insist("drop-node", node, null, true, 5, ok2 -> readdLater(n, ms));
       } else {
         readdLater(n, ms);
@@ -156,6 +159,9 @@ final class Operator {
       n.pg.stopFast(e -> { });
       n.dropped = true;
       n.nodeId = 0;
+      // 'create postgres' makes a new keeper directory: no state of the dropped node's keeper carries over
+      // (after a forced drop that keeper never reached dropped, and its state file says what it was)
+      n.keeper.disk = io.pgwarden.keeper.Persisted.NEW;
       trace("re-adding " + n.name);
       w.register(n, 50, true);
       droppedOut--;

@@ -58,6 +58,7 @@ final class Wal {
     String discardedBy;       // "pg_rewind@node3 5.12 (4096 bytes)" when a rejoin threw it away
     io.pgwarden.model.TermSeq discardStamp; // the stamp of the transition whose rejoin threw it away
     int discardNode;          // the formation node id that rejoined
+    boolean outsideFormation; // its node had been dropped from the formation when it acknowledged
 
     Commit(long id, int node, Timeline tl, long lsnEnd, String level, long bytes) {
       this.id = id;

@@ -36,7 +36,10 @@ class SimulationSweepTest {
           + " the simulated operator drops nodes of a settled formation",
       "wait_primary->draining", "a failover out of wait_primary needs failover_data_loss_allowed > 0 while the"
           + " primary of a wait_primary formation fails: rare in this fault model, not impossible",
-      "wait_primary->demote_timeout", "as wait_primary->draining"));
+      "wait_primary->demote_timeout", "as wait_primary->draining",
+      "maintenance->single", "maintenance ends on the last node left: every other node dropped while it was in"
+          + " maintenance, which since a plain drop of a primary that could lose writes is refused takes a"
+          + " forced drop first (seen twice in 10,000 seeds before that)"));
 
   /**
    * Violations of the open findings listed in docs/simulation.md tolerated per thousand seeds while they

@@ -116,6 +116,7 @@ public final class ControllerServiceImpl implements ControllerService {
       return failed(ApiException.badRequest("a report needs at least state and pg"));
     }
     long waitMs = wait == null ? 0 : Math.max(0, Math.min(wait.toMillis(), 10_000));
+    ReportTrace.INSTANCE.received(formation, nodeId, report, knownGoal, waitMs);
     return supervisor(formation).thenCompose(s -> {
       CompletionStage<Object> r = Asks.plain(AskPattern.ask(s,
           reply -> new FormationSupervisor.Report(nodeId, report, knownGoal, waitMs, reply),
@@ -124,6 +125,7 @@ public final class ControllerServiceImpl implements ControllerService {
     }).thenApply(o -> {
       ReportReply rr = (ReportReply) o;
       if (rr.lease() != null) metrics.leaseGranted();
+      ReportTrace.INSTANCE.answered(formation, nodeId, rr);
       return rr;
     });
   }

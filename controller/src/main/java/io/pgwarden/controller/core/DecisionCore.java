@@ -419,14 +419,25 @@ public final class DecisionCore {
       if (m == null) throw ApiException.notFound("node " + nodeId + " is not registered");
       Lease lease = null;
       long permit = 0;
+      // The keeper counts a lease (and a permit) from when it SENT the report this answers, which is no
+      // later than when that report arrived here: the grant is remembered at the arrival of the node's
+      // latest report, not at the answer, which a held long-poll may send up to its wait later. Counting
+      // from the answer was safe but kept writes from moving for up to one long-poll wait after the
+      // lease had certainly ended.
+      Long arrived = obs.of(nodeId).reportMono();
+      long grantAt = arrived == null ? now.mono() : Math.min(now.mono(), arrived);
+      Long before = obs.of(nodeId).lastGrantMono();
+      long leaseAt = before == null ? grantAt : Math.max(before, grantAt);
+      Long permitBefore = obs.of(nodeId).permitGrantMono();
+      long permitAt = permitBefore == null ? grantAt : Math.max(permitBefore, grantAt);
       if (m.goalState().canTakeWrites() && f.active().stream()
           .filter(x -> x.goalState().canTakeWrites()).count() == 1) {
         lease = new Lease(f.term(), timing.leaseMs());
-        obs = obs.with(nodeId, obs.of(nodeId).withGrant(now.mono()));
+        obs = obs.with(nodeId, obs.of(nodeId).withGrant(leaseAt));
       }
       if (m.goalState() == NodeState.STOP_REPLICATION) {
         permit = timing.permitMs();
-        obs = obs.with(nodeId, obs.of(nodeId).withPermit(now.mono()));
+        obs = obs.with(nodeId, obs.of(nodeId).withPermit(permitAt));
       }
       PeerInfo upstream = null;
       Lsn ffTarget = null;

@@ -256,6 +256,9 @@ final class OperatorActions {
     FailoverContext ctx = null;
     if (w != null && w.nodeId() == n.nodeId()) {
       List<Member> rest = others(n);
+      // the node that takes over must hold every write the dropped primary acknowledged; --force is the
+      // operator's way of accepting otherwise
+      if (!rest.isEmpty()) requireNoLoss(w, rest, "drop of the primary");
       if (rest.size() >= 2) {
         for (Member x : rest) {
           if (x.goalState() != MAINTENANCE) g.put(x.nodeId(), REPORT_LSN);
@@ -348,8 +351,8 @@ final class OperatorActions {
         others.get(0).nodeId())));
     if (!ok) {
       throw ApiException.conflict("primary " + w.name() + " is not confirmed synchronous with its standbys: a "
-          + kind + " could lose acknowledged writes; put a standby in the replication quorum (or allow data loss)"
-          + " and retry");
+          + kind + " could lose acknowledged writes; put a standby in the replication quorum (or allow data loss,"
+          + " or force a drop) and retry");
     }
   }
 

@@ -116,6 +116,29 @@ class GroupRulesTest {
   }
 
   @Test
+  void F1_aLeaseAnsweredLateThroughAHeldPollCountsFromTheReportsArrival() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.report(1); // a's last report arrives now...
+    long arrived = h.mono;
+    h.advance(400);
+    // ...and is answered only when its long-poll wait ends, 400 ms later: the keeper still counts its lease
+    // from its send, so the controller must count from the arrival, not from the answer
+    Outcome o = h.core.reply(new DecisionCore.State(h.f, h.obs), 1, h.now());
+    h.obs = o.observations();
+    assertEquals(h.t.leaseMs(), ((ReportReply) o.reply()).lease().durationMs());
+    h.with(1, s -> {
+      s.up = false;
+      s.pgUp = false;
+    });
+    h.with(2, s -> s.streaming = false);
+    h.until(() -> h.goal(2) == STOP_REPLICATION, 10_000);
+    long waited = h.mono - arrived;
+    assertTrue(waited >= h.t.leaseCertainlyExpiredAfterMs(), "not before the lease certainly ended: " + waited);
+    assertTrue(waited <= h.t.leaseCertainlyExpiredAfterMs() + 2 * h.t.tickMs(),
+        "as soon as the lease counted from the report's arrival certainly ended: " + waited);
+  }
+
+  @Test
   void F1_standbyStreamingFromThePrimaryVetoesFailoverUntilTheVetoExpires() {
     CoreHarness h = CoreHarness.formation("a", "b");
     h.with(1, s -> {
@@ -243,6 +266,34 @@ class GroupRulesTest {
     ReportReply r = (ReportReply) h.report(1);
     assertEquals(before + 1, r.term());
     assertEquals(before + 1, r.lease().term());
+  }
+
+  /**
+   * Found by the end-to-end test of a controller killed during a failover: its H2 journal lost the
+   * failover decision, the restarted controller re-issued the old primary's goal "primary" beside the
+   * candidate's "prepare_promotion", then promoted and opened writes on the candidate with the old
+   * primary still assigned "primary": two writable goals, no lease for either, the new primary fenced.
+   */
+  @Test
+  void aLostFailoverDecisionIsNotUndoneByTheRestamp() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    Formation beforeFailover = h.f;
+    h.with(1, s -> {
+      s.up = false;
+      s.pgUp = false;
+    });
+    h.with(2, s -> s.streaming = false);
+    h.until(() -> h.goal(2) == PREPARE_PROMOTION, 10_000);
+    h.report(2); // b executed the failover's goal
+    // the controller restarts from a journal that lost the failover decision
+    h.f = beforeFailover;
+    h.obs = Observations.boot(2, h.mono);
+    h.run(new Input.Start(true));
+    h.until(() -> h.goal(2) == WAIT_PRIMARY, 20_000);
+    assertNotEquals(PRIMARY, h.goal(1), "the old primary's stale goal is not re-issued");
+    assertTrue(h.f.active().stream().filter(m -> m.goalState().canTakeWrites()).count() == 1, h.goals());
+    ReportReply r = (ReportReply) h.report(2);
+    assertTrue(r.lease() != null, "the new primary gets its lease");
   }
 
   @Test

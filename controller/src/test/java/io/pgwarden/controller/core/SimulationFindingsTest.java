@@ -8,6 +8,7 @@ import static io.pgwarden.model.NodeState.SECONDARY;
 import static io.pgwarden.model.NodeState.STOP_REPLICATION;
 import static io.pgwarden.model.NodeState.WAIT_PRIMARY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -166,5 +167,24 @@ class SimulationFindingsTest {
     h.until(() -> h.goal(2) == PREPARE_PROMOTION || h.goal(3) == PREPARE_PROMOTION
         || h.goal(2) == NodeState.FAST_FORWARD, 20_000);
     assertEquals(PREPARE_PROMOTION, h.goal(3), h.rules().toString());
+  }
+
+  /**
+   * Finding 15 (seed 9478): the operator dropped a primary in wait_primary whose standby was still catching
+   * up; the standby, alone, became single and lost the writes the dropped primary had acknowledged at on.
+   */
+  @Test
+  void aDropOfAPrimaryThatWouldLoseWritesIsRefusedUnlessForced() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.operator("set-replication-quorum", "b", 0L, false, null);
+    h.converge();
+    long seq = h.f.seq();
+    Object r = h.operator("drop-node", "a", null, false, null);
+    assertTrue(r instanceof io.pgwarden.api.ApiException e && e.status() == 409
+        && e.getMessage().contains("could lose acknowledged writes"), String.valueOf(r));
+    assertEquals(PRIMARY, h.goal(1));
+    assertEquals(seq, h.f.seq(), "a refused drop changes nothing");
+    assertTrue(h.operator("drop-node", "a", null, true, null) instanceof io.pgwarden.api.Dto.Operation);
+    assertFalse(h.f.members().containsKey(1));
   }
 }

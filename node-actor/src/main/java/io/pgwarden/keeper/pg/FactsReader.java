@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * ({@code pg_walfile_name(pg_current_wal_lsn())}, which uses the insert timeline in PostgreSQL 15). It is
  * right immediately after promotion, whereas pg_control's checkpoint timeline stays the old one until the
  * first checkpoint after promotion; the latter is reported separately as {@code checkpointTimeline}.
+ * On a standby: the WAL receiver's timeline while it runs; otherwise the newest of pg_control's
+ * checkpoint and minimum-recovery timelines and the newest timeline history file in pg_wal (pg_control
+ * moves only at restartpoints, so alone it can report a timeline older than one already reported).
  */
 public final class FactsReader {
   private static final Logger log = LoggerFactory.getLogger(FactsReader.class);
@@ -40,6 +43,9 @@ public final class FactsReader {
                   THEN ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS insert_tli,
              c.timeline_id AS checkpoint_tli,
              rec.min_recovery_end_timeline AS min_recovery_tli,
+             CASE WHEN r.in_recovery
+                  THEN (SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_ls_waldir()
+                         WHERE name ~ '^[0-9A-F]{8}[.]history$') END AS history_tli,
              current_setting('synchronous_standby_names') AS sync_names,
              current_setting('default_transaction_read_only') AS read_only,
              (SELECT coalesce(json_agg(json_build_object(
@@ -138,7 +144,10 @@ public final class FactsReader {
     } else if (receiver != null && receiver.receivedTimeline() > 0) {
       timeline = receiver.receivedTimeline();
     } else {
-      timeline = Math.max(ckptTli, rs.getInt("min_recovery_tli"));
+      // No WAL receiver: pg_control's timelines lag on a standby (they move at restartpoints only), so a
+      // standby that followed a promotion without a restartpoint yet would report the old timeline. The
+      // newest timeline history file it holds names the timeline it switched to.
+      timeline = Math.max(Math.max(ckptTli, rs.getInt("min_recovery_tli")), rs.getInt("history_tli"));
     }
     Lsn lsn = !inRecovery ? flush : (receive.isZero() ? replay : receive);
     Lsn upstreamEnd = Lsn.ZERO;

@@ -51,6 +51,9 @@ public final class NodeConfig {
     s.put("max_slot_wal_keep_size", "'1GB'");
     // never come back writable on the postmaster's own after a crash: the keeper decides
     s.put("restart_after_crash", "off");
+    // crash recovery (a fenced or killed primary, a rewound node) first flushes PGDATA: one syncfs instead
+    // of an fsync of every file
+    s.put("recovery_init_sync_method", "syncfs");
     s.put("logging_collector", "off");
     s.put("log_line_prefix", "'%m [%p] %q%a '");
     s.put("log_checkpoints", "on");

@@ -155,11 +155,14 @@ public final class PgCluster {
   }
 
   /**
-   * The fence: stop PostgreSQL now, whatever it is doing. {@code pg_ctl stop -m immediate} with a short
-   * wait, then SIGKILL to the postmaster and every process that was its child when the fence began
-   * (a SIGSTOPped or stuck backend is not left holding shared memory or a socket). Does not wait for
-   * the lock file to go (a SIGKILLed postmaster stays a zombie until init reaps it): the processes are
-   * dead when this returns, which is what stops writes.
+   * The fence: stop PostgreSQL now, whatever it is doing. First SIGKILL to every current child of the
+   * postmaster (no process is forked for it, so it takes microseconds: a backend about to acknowledge a
+   * commit dies before it can), which also puts the postmaster into crash shutdown (restart_after_crash is
+   * off), so a backend it forks meanwhile is stopped by the postmaster itself; then {@code pg_ctl stop -m
+   * immediate} with a short wait; then SIGKILL to the postmaster and every process that was its child when
+   * the fence began (a SIGSTOPped or stuck backend is not left holding shared memory or a socket). Does
+   * not wait for the lock file to go (a SIGKILLed postmaster stays a zombie until init reaps it): the
+   * processes are dead when this returns, which is what stops writes.
    */
   public Stopped fence(Duration immediateWait) {
     OptionalLong pid = lock.pid();
@@ -169,6 +172,12 @@ public final class PgCluster {
       tree.add(h);
       h.descendants().forEach(tree::add);
     });
+    int children = 0;
+    for (ProcessHandle h : tree) {
+      if (h.pid() != pid.getAsLong() && h.destroyForcibly()) children++;
+    }
+    if (children > 0) log.warn("{}: fence: SIGKILL to the {} children of postmaster {}", pg.label(), children,
+        pid.getAsLong());
     boolean stopped = pgCtlStop("immediate", immediateWait);
     int killed = 0;
     for (ProcessHandle h : tree) {

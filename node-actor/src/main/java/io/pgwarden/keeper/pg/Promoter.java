@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  *   <li>the promote request re-sent every 100 ms while still in recovery: a request that arrives while
  *       the startup process sleeps out wal_retrieve_retry_interval (right after the upstream died) would
  *       otherwise stall for that whole interval;</li>
- *   <li>CHECKPOINT, so that pg_control names the new timeline before any peer runs pg_rewind against it;</li>
+ *   <li>CHECKPOINT, so that pg_control names the new timeline before any peer runs pg_rewind against it —
+ *       unless the caller checkpoints later itself (the keeper's plans have a checkpoint step of their own,
+ *       after writes open, off the promotion's critical path);</li>
  *   <li>the standby setup removed.</li>
  * </ol>
  * Idempotent: on a node that is already a primary it only checkpoints and cleans up.
@@ -52,6 +54,11 @@ public final class Promoter {
   }
 
   public Result promote(Duration timeout) {
+    return promote(timeout, true);
+  }
+
+  /** As {@link #promote()}; {@code checkpoint} false leaves the CHECKPOINT to the caller. */
+  public Result promote(Duration timeout, boolean checkpoint) {
     long t0 = System.nanoTime();
     if (!cluster.isRunning()) {
       throw new PgOpException.Refused(pg.label(), "promote", PgOpException.Refused.Reason.NOT_RUNNING,
@@ -87,7 +94,7 @@ public final class Promoter {
         writableMs = (System.nanoTime() - req) / 1_000_000;
       }
       long c0 = System.nanoTime();
-      st.execute("CHECKPOINT");
+      if (checkpoint) st.execute("CHECKPOINT");
       ckptMs = (System.nanoTime() - c0) / 1_000_000;
       try (ResultSet rs = st.executeQuery(
           "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int")) {

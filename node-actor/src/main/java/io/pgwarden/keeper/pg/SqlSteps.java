@@ -57,15 +57,20 @@ public final class SqlSteps {
     long deadline = t0 + pg.timeouts().sql().toNanos();
     try (Connection c = sql.local(step, pg.timeouts().sql());
         PreparedStatement ps = c.prepareStatement("SELECT current_setting(?)")) {
-      try (Statement st = c.createStatement()) {
-        st.execute("SELECT pg_reload_conf()");
-      }
       ps.setString(1, name);
+      boolean reloaded = false;
       while (true) {
-        // a session applies a pending reload before each statement
+        // a session applies a pending reload before each statement; a value already in effect needs none
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
           if (expected.equals(rs.getString(1))) break;
+        }
+        if (!reloaded) {
+          try (Statement st = c.createStatement()) {
+            st.execute("SELECT pg_reload_conf()");
+          }
+          reloaded = true;
+          continue;
         }
         if (System.nanoTime() > deadline) {
           throw new PgOpException.TimedOut(pg.label(), step, (System.nanoTime() - t0) / 1_000_000,
