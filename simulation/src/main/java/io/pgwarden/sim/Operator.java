@@ -111,9 +111,16 @@ final class Operator {
         .orElse(false);
   }
 
+  /** The node is in maintenance or on its way there (a primary's handover may wait for an election). */
+  private boolean enteringOrInMaintenance(String node) {
+    return w.ctl.f != null && w.ctl.f.memberByName(node).map(m -> m.goalState() == NodeState.MAINTENANCE
+        || m.goalState() == NodeState.PREPARE_MAINTENANCE || m.goalState() == NodeState.WAIT_MAINTENANCE)
+        .orElse(false);
+  }
+
   private void endMaintenance(String node, int tries) {
     insist("maintenance-off", node, null, false, 3, ok -> {
-      if (ok || !isMaintenance(node)) {
+      if (ok || !enteringOrInMaintenance(node)) {
         inMaintenance--;
       } else if (tries > 0) {
         proc.post(2_000_000, () -> endMaintenance(node, tries - 1));

@@ -62,7 +62,7 @@ public final class GroupRules {
       "S1-report-lsn-to-secondary", "S3-fast-forward-done", "S5-wait-standby-to-catchingup",
       "S6-wait-standby-to-catchingup", "S8-catchingup-to-secondary", "S10-wait-maintenance-done",
       "S12-promote-for-maintenance", "S14-promote", "S15-promote-no-primary", "S16-maintenance-handover",
-      "S17-open-writes", "S17-open-writes-no-primary", "S19-demoted-to-catchingup", "S20-join-secondary-done");
+      "S17-open-writes", "S17-open-writes-no-primary", "S18-demotion-done", "S19-demoted-to-catchingup", "S20-join-secondary-done");
 
   private static final Set<NodeState> DEMOTING = EnumSet.of(DRAINING, DEMOTE_TIMEOUT, PREPARE_MAINTENANCE);
 
@@ -418,7 +418,9 @@ public final class GroupRules {
     boolean standby = EnumSet.of(SECONDARY, CATCHINGUP).contains(g) && EnumSet.of(SECONDARY, CATCHINGUP).contains(r);
     boolean maint = r == MAINTENANCE && g == CATCHINGUP;
     boolean oldPrimary = (g == DRAINING || g == DEMOTED) && r == g || (g == CATCHINGUP && r == DEMOTED);
-    boolean waitingForAPrimaryThatFailed = g == JOIN_SECONDARY && r == JOIN_SECONDARY;
+    // told to follow the primary that failed, still stopped in join_secondary: as a quorum member it may
+    // hold commits no other node has, and an election that waits for its position must ask for it
+    boolean waitingForAPrimaryThatFailed = (g == JOIN_SECONDARY || g == SECONDARY) && r == JOIN_SECONDARY;
     return standby || maint || oldPrimary || waitingForAPrimaryThatFailed;
   }
 
@@ -498,6 +500,16 @@ public final class GroupRules {
         if (w != null) return Optional.empty(); // another node has a writable goal: never two writers
         return decision("S17-open-writes-no-primary", n.name() + " is promoted: writes open", true,
             goals(n, WAIT_PRIMARY));
+      }
+      case DRAINING, DEMOTE_TIMEOUT -> {
+        // An old primary still told to drain while another node already writes: the decision that would
+        // have demoted it was lost with a journal tail (or it was away when writes moved). Demoted is what
+        // S17 gives it; without this it would wait in draining or demote_timeout for good.
+        if (n.goalState() == r && w != null && w.nodeId() != n.nodeId() && d.healthy(w.nodeId())
+            && (current(w, WAIT_PRIMARY) || current(w, PRIMARY))) {
+          return decision("S18-demotion-done", n.name() + " stopped writing and " + w.name() + " writes: "
+              + n.name() + " is demoted", false, goals(n, DEMOTED));
+        }
       }
       case DEMOTED -> {
         if (w != null && d.healthy(w.nodeId()) && (current(w, WAIT_PRIMARY) || current(w, PRIMARY)

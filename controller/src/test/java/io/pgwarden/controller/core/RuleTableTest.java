@@ -55,6 +55,7 @@ class RuleTableTest {
     t.put("S16-maintenance-handover", RuleTableTest::primaryMaintenance);
     t.put("S17-open-writes", RuleTableTest::twoNodeFailover);
     t.put("S17-open-writes-no-primary", RuleTableTest::primaryDroppedMidFailover);
+    t.put("S18-demotion-done", SimulationFindingsTest::oldPrimaryReturnsAfterALostFailoverTail);
     t.put("S19-demoted-to-catchingup", RuleTableTest::oldPrimaryReturns);
     t.put("S20-join-secondary-done", RuleTableTest::threeNodeFailover);
     return t;

@@ -187,4 +187,32 @@ class SimulationFindingsTest {
     assertTrue(h.operator("drop-node", "a", null, true, null) instanceof io.pgwarden.api.Dto.Operation);
     assertFalse(h.f.members().containsKey(1));
   }
+
+  /**
+   * Finding 16: the decision that opened writes on the new primary (and demoted the old one) was lost with
+   * the journal's tail; the restamp kept the old primary's demote_timeout, and once it returned it waited
+   * there for good: no rule took a stopped old primary beside an established writer further.
+   */
+  static CoreHarness oldPrimaryReturnsAfterALostFailoverTail() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    ElectionTest.killPrimary(h, 1);
+    h.until(() -> h.goal(1) == DEMOTE_TIMEOUT, 20_000);
+    int keep = h.journal.size(); // a: demote_timeout, b: stop_replication
+    h.until(() -> h.sim(2).state == NodeState.WAIT_PRIMARY, 20_000);
+    restartLosingTail(h, keep); // writes opened on b, a demoted: both lost
+    h.live(3_000);
+    assertEquals(DEMOTE_TIMEOUT, h.goal(1), h.goals());
+    RuleTableTest.revive(h, 1);
+    h.converge();
+    return h;
+  }
+
+  @Test
+  void anOldPrimaryLeftInDemoteTimeoutByALostTailRejoins() {
+    CoreHarness h = oldPrimaryReturnsAfterALostFailoverTail();
+    assertTrue(h.rules().contains("S18-demotion-done"), h.rules().toString());
+    assertEquals(SECONDARY, h.goal(1), h.goals());
+    assertEquals(SECONDARY, h.sim(1).state, h.goals());
+    assertEquals(2, h.writer());
+  }
 }
