@@ -219,6 +219,12 @@ public final class DecisionCore {
       Member m = requireMember(in.nodeId());
       NodeReport r = in.report();
       Observed before = obs.of(m.nodeId());
+      // What a keeper executed only grows: a report older than the last one seen was overtaken on the way
+      // (a retried or delayed request). Its facts are older than what the controller already has; taken
+      // for news they would move a node back to a state it has left.
+      if (before.report() != null && r.executed().compareTo(before.report().executed()) < 0) {
+        return replyFor(m.nodeId());
+      }
       Optional<ReportValidator.Anomaly> bad = ReportValidator.check(f.systemIdentifier(), before.report(), r);
       if (bad.isPresent()) {
         ReportValidator.Anomaly a = bad.get();

@@ -62,7 +62,8 @@ public final class GroupRules {
       "S1-report-lsn-to-secondary", "S3-fast-forward-done", "S5-wait-standby-to-catchingup",
       "S6-wait-standby-to-catchingup", "S8-catchingup-to-secondary", "S10-wait-maintenance-done",
       "S12-promote-for-maintenance", "S14-promote", "S15-promote-no-primary", "S16-maintenance-handover",
-      "S17-open-writes", "S17-open-writes-no-primary", "S18-demotion-done", "S19-demoted-to-catchingup", "S20-join-secondary-done");
+      "S17-open-writes", "S17-open-writes-no-primary", "S18-demotion-done", "S19-demoted-to-catchingup", "S20-join-secondary-done",
+      "S21-goal-without-a-path");
 
   private static final Set<NodeState> DEMOTING = EnumSet.of(DRAINING, DEMOTE_TIMEOUT, PREPARE_MAINTENANCE);
 
@@ -428,7 +429,8 @@ public final class GroupRules {
 
   private Optional<Decision> standbyRules(Member n, Member w) {
     NodeState r = rep(n);
-    if (r == null || r != n.goalState()) return Optional.empty();
+    if (r != null && r != n.goalState()) return awayFromItsGoal(n, r, w);
+    if (r == null) return Optional.empty();
     Member dm = demoting(n);
     switch (r) {
       case REPORT_LSN -> {
@@ -527,6 +529,31 @@ public final class GroupRules {
       default -> {
         return Optional.empty();
       }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A node whose goal has no path from the state it reports, beside an established primary or in an
+   * election: a restamp after a lost journal tail (or an operator's action) gave it a goal meant for the
+   * state it was in before. A standby told to stop for an election (join_secondary) or to step down
+   * (demoted) stays a standby: secondary if it streams from the primary, else it follows it. An old
+   * primary back up and still writable when asked for its LSN (report_lsn) first drains, as after F2.
+   */
+  private Optional<Decision> awayFromItsGoal(Member n, NodeState r, Member w) {
+    NodeState g = n.goalState();
+    if ((r == SECONDARY || r == CATCHINGUP) && (g == JOIN_SECONDARY || g == DEMOTED)) {
+      if (w == null || w.nodeId() == n.nodeId() || !(rep(w) == WAIT_PRIMARY || current(w, PRIMARY))) {
+        return Optional.empty();
+      }
+      boolean follows = r == SECONDARY && streamsFrom(n, w);
+      return decision("S21-goal-without-a-path", n.name() + " is a " + r + (follows ? " of " : ", not yet of ")
+          + "the primary " + w.name() + ": " + g + " no longer applies", false,
+          goals(n, follows ? SECONDARY : CATCHINGUP));
+    }
+    if (r.canTakeWrites() && g == REPORT_LSN) {
+      return decision("S21-goal-without-a-path", n.name() + " reports " + r + " but is asked for its LSN: it"
+          + " drains first", false, goals(n, DRAINING));
     }
     return Optional.empty();
   }

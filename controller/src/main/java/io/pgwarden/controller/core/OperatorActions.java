@@ -260,8 +260,12 @@ final class OperatorActions {
       // operator's way of accepting otherwise
       if (!rest.isEmpty()) requireNoLoss(w, rest, "drop of the primary");
       if (rest.size() >= 2) {
+        // only standbys that are where their goal says join at once (as for a switchover); the others, an old
+        // primary still down for one, are asked by the election when they can answer
         for (Member x : rest) {
-          if (x.goalState() != MAINTENANCE) g.put(x.nodeId(), REPORT_LSN);
+          if (EnumSet.of(SECONDARY, CATCHINGUP).contains(x.goalState()) && x.goalState() == rep(x)) {
+            g.put(x.nodeId(), REPORT_LSN);
+          }
         }
       }
       ctx = new FailoverContext("drop", n.nodeId(), null, "operator " + by.who() + " dropped the primary");

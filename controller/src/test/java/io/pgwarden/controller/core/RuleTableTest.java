@@ -58,6 +58,11 @@ class RuleTableTest {
     t.put("S18-demotion-done", SimulationFindingsTest::oldPrimaryReturnsAfterALostFailoverTail);
     t.put("S19-demoted-to-catchingup", RuleTableTest::oldPrimaryReturns);
     t.put("S20-join-secondary-done", RuleTableTest::threeNodeFailover);
+    t.put("S21-goal-without-a-path", () -> {
+      CoreHarness h = SimulationFindingsTest.aStandbyToldJoinSecondaryAfterALostTail();
+      h.converge();
+      return h;
+    });
     return t;
   }
 

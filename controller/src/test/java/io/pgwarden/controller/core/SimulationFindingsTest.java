@@ -215,4 +215,87 @@ class SimulationFindingsTest {
     assertEquals(SECONDARY, h.sim(1).state, h.goals());
     assertEquals(2, h.writer());
   }
+
+  /**
+   * Finding 18 (seed 401): the decision that took a standby from join_secondary to secondary was lost with
+   * the journal's tail; the restamp re-issued join_secondary to a node that was already a secondary of the
+   * new primary, and the keeper has no path from secondary into join_secondary: it stayed there for good.
+   */
+  static CoreHarness aStandbyToldJoinSecondaryAfterALostTail() {
+    CoreHarness h = ElectionTest.threeNodes();
+    ElectionTest.killPrimary(h, 1);
+    h.until(() -> h.f.active().stream().anyMatch(m -> m.goalState() == NodeState.JOIN_SECONDARY), 20_000);
+    int other = h.f.active().stream().filter(m -> m.goalState() == NodeState.JOIN_SECONDARY).findFirst()
+        .orElseThrow().nodeId();
+    h.until(() -> h.sim(other).state == NodeState.JOIN_SECONDARY, 20_000);
+    int keep = h.journal.size();
+    h.until(() -> h.sim(other).state == SECONDARY && h.writer() != null
+        && h.sim(h.writer()).state.canTakeWrites(), 20_000);
+    for (var sim : h.nodes.values()) sim.streaming = sim.id != 1; // the standby streams from the new primary
+    h.live(1_000);
+    restartLosingTail(h, keep);
+    h.live(2_000);
+    return h;
+  }
+
+  @Test
+  void aStandbyToldJoinSecondaryAfterALostTailStaysASecondary() {
+    CoreHarness h = aStandbyToldJoinSecondaryAfterALostTail();
+    h.converge();
+    assertTrue(h.rules().contains("S21-goal-without-a-path"), h.rules().toString());
+    for (int id : List.of(2, 3)) {
+      if (id == h.writer()) continue;
+      assertEquals(SECONDARY, h.goal(id), h.goals());
+      assertEquals(SECONDARY, h.sim(id).state, h.goals());
+    }
+  }
+
+  /**
+   * Finding 19 (seed 562): the operator dropped the new primary while the old one was still down with goal
+   * demoted; the drop asked every other node for its LSN, and the old primary came back as primary with
+   * goal report_lsn, which no keeper can go to from primary. Only standbys that are where their goal says
+   * are asked now; a node that does come back writable when asked for its LSN drains first (S21).
+   */
+  @Test
+  void aDropOfTheNewPrimaryDoesNotAskTheDownOldPrimaryForItsLsn() {
+    CoreHarness h = ElectionTest.threeNodes();
+    ElectionTest.killPrimary(h, 1);
+    h.until(() -> h.writer() != null && h.writer() != 1 && h.sim(h.writer()).state.canTakeWrites(), 20_000);
+    for (var sim : h.nodes.values()) sim.streaming = true;
+    h.converge();
+    int newPrimary = h.writer();
+    assertEquals(NodeState.DEMOTED, h.goal(1), h.goals());
+    Object r = h.operator("drop-node", h.f.member(newPrimary).orElseThrow().name(), null, false, null);
+    assertTrue(r instanceof io.pgwarden.api.Dto.Operation, String.valueOf(r));
+    assertEquals(NodeState.DEMOTED, h.goal(1), "a down old primary is not asked for its LSN: " + h.goals());
+    h.until(() -> h.writer() != null && h.writer() != newPrimary, 20_000);
+    RuleTableTest.revive(h, 1);
+    h.converge();
+    assertEquals(SECONDARY, h.sim(1).state, h.goals());
+  }
+
+  /**
+   * Finding 20 (seed 700): a standby's report from before an election (secondary) arrived after its report
+   * of report_lsn, was taken for news, and the node was given a goal for a secondary while it was on its
+   * way into join_secondary, from which that goal has no path. A report older than the last one seen (by
+   * what its keeper executed) now changes nothing.
+   */
+  @Test
+  void aReportOvertakenOnTheWayChangesNothing() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    io.pgwarden.model.NodeReport old = h.reportOf(h.sim(2));
+    ElectionTest.killPrimary(h, 1);
+    h.until(() -> h.sim(2).state == PREPARE_PROMOTION, 20_000);
+    h.report(2); // the controller hears b in prepare_promotion...
+    NodeState heard = h.obs.of(2).report().state();
+    assertTrue(heard != SECONDARY, heard.toString());
+    long seq = h.f.seq();
+    Object reply = h.run(new Input.Report(2, old)); // ...then b's report from before the failover arrives
+    assertTrue(reply instanceof io.pgwarden.model.ReportReply rr && rr.goal().state() == h.goal(2),
+        String.valueOf(reply));
+    assertEquals(heard, h.obs.of(2).report().state(), "the late report was taken for news");
+    assertEquals(seq, h.f.seq(), "a late report decides nothing");
+    assertTrue(h.notes.stream().noneMatch(n -> n.event() instanceof io.pgwarden.model.NodeEvent.ReportRejected),
+        "a late report is not an anomaly");
+  }
 }
