@@ -459,6 +459,15 @@ public final class Lab implements AutoCloseable {
    * with its type; the decisions are the {@code decided} ones) and every report and reply the controller
    * traced, merged in the order of their wall-clock time ({@code at}). See docs/simulation-traces.md.
    */
+  /**
+   * The controller's decision trace of the formation (every input to its decision core and what it
+   * journaled, docs/simulation.md "Decision traces"), written when the lab traces; null otherwise.
+   */
+  public Path decisionTrace() {
+    Path p = root.resolve("decision-traces").resolve(formation + ".decisions.jsonl");
+    return Files.exists(p) ? p : null;
+  }
+
   public void writeTrace(Path out) throws IOException {
     List<com.fasterxml.jackson.databind.node.ObjectNode> lines = new ArrayList<>();
     Long before = null;
@@ -531,6 +540,7 @@ public final class Lab implements AutoCloseable {
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     if (name.equals("controller") && options.trace()) {
       pb.environment().put("PGWARDEN_TRACE_FILE", root.resolve("controller-trace.jsonl").toString());
+      pb.environment().put("PGWARDEN_DECISION_TRACE_DIR", root.resolve("decision-traces").toString());
     }
     try {
       long t0 = System.nanoTime();

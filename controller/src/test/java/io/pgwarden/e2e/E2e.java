@@ -72,6 +72,11 @@ final class E2e {
   static void trace(Lab lab, String name) {
     try {
       lab.writeTrace(Path.of("target", "e2e-traces", name + ".jsonl"));
+      // the decision core's inputs, for the simulation to replay (simulation: RecordedDecisionTraceTest)
+      if (lab.decisionTrace() != null) {
+        java.nio.file.Files.copy(lab.decisionTrace(), Path.of("target", "e2e-traces", name + ".decisions.jsonl"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
     } catch (Exception e) {
       System.err.println("trace of " + name + " not written: " + e);
     }

@@ -1,8 +1,8 @@
 package io.pgwarden.sim;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgwarden.controller.core.DecisionCore;
+import io.pgwarden.controller.core.DecisionTraceLines;
 import io.pgwarden.controller.core.Formation;
 import io.pgwarden.controller.core.Input;
 import io.pgwarden.controller.core.Now;
@@ -40,67 +40,16 @@ final class DecisionTrace {
     final List<String> lines = new ArrayList<>();
 
     void restart(long epoch, long bootMono, int journalSize) {
-      ObjectNode o = Json.MAPPER.createObjectNode();
-      ObjectNode r = o.putObject("restart");
-      r.put("epoch", epoch);
-      r.put("mono", bootMono);
-      r.put("journal", journalSize);
-      lines.add(o.toString());
+      lines.add(DecisionTraceLines.restart("sim", epoch, bootMono, journalSize, null));
     }
 
     void input(Now now, Input in, List<FormationEvent> events) {
-      ObjectNode o = Json.MAPPER.createObjectNode();
-      o.put("t", now.mono());
-      o.put("wall", now.wall());
-      ObjectNode i = o.putObject("input");
-      i.put("type", type(in));
-      i.set("value", Json.MAPPER.valueToTree(in));
-      lines.add(o.toString());
-      for (FormationEvent e : events) {
-        ObjectNode x = Json.MAPPER.createObjectNode();
-        try {
-          x.set("event", Json.MAPPER.readTree(Json.writeEvent(e)));
-        } catch (java.io.IOException ex) {
-          throw new java.io.UncheckedIOException(ex);
-        }
-        lines.add(x.toString());
-      }
+      lines.addAll(DecisionTraceLines.input(now, in, events));
     }
 
     void reply(Now now, int nodeId) {
-      ObjectNode o = Json.MAPPER.createObjectNode();
-      o.put("t", now.mono());
-      o.put("wall", now.wall());
-      o.putObject("reply").put("node", nodeId);
-      lines.add(o.toString());
+      lines.add(DecisionTraceLines.reply(now, nodeId));
     }
-  }
-
-  static String type(Input in) {
-    if (in instanceof Input.Start) return "start";
-    if (in instanceof Input.Tick) return "tick";
-    if (in instanceof Input.CreateFormation) return "create-formation";
-    if (in instanceof Input.DropFormation) return "drop-formation";
-    if (in instanceof Input.Register) return "register";
-    if (in instanceof Input.Report) return "report";
-    if (in instanceof Input.Probe) return "probe";
-    if (in instanceof Input.Operator) return "operator";
-    throw new IllegalArgumentException("input " + in);
-  }
-
-  static Input input(String type, JsonNode v) throws java.io.IOException {
-    Class<? extends Input> c = switch (type) {
-      case "start" -> Input.Start.class;
-      case "tick" -> Input.Tick.class;
-      case "create-formation" -> Input.CreateFormation.class;
-      case "drop-formation" -> Input.DropFormation.class;
-      case "register" -> Input.Register.class;
-      case "report" -> Input.Report.class;
-      case "probe" -> Input.Probe.class;
-      case "operator" -> Input.Operator.class;
-      default -> throw new IllegalArgumentException("unknown input type " + type);
-    };
-    return Json.MAPPER.treeToValue(v, c);
   }
 
   /** What a replay found: how many inputs and decisions, and the first difference (null: none). */
@@ -149,7 +98,8 @@ final class DecisionTrace {
         continue;
       }
       JsonNode in = line.get("input");
-      Outcome o = core.handle(new DecisionCore.State(f, obs), input(in.get("type").asText(), in.get("value")), now);
+      Outcome o = core.handle(new DecisionCore.State(f, obs), DecisionTraceLines.input(in.get("type").asText(),
+          in.get("value")), now);
       inputs++;
       obs = o.observations();
       f = o.formation();

@@ -102,6 +102,7 @@ public final class FormationSupervisor
   private long nextPoll = 1;
   private final Map<Integer, ActorRef<NodeActor.Command>> nodeActors = new TreeMap<>();
   private final Set<Integer> probing = new java.util.TreeSet<>();
+  private final DecisionTap tap;
 
   private FormationSupervisor(String name, Deps deps, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
     super(PersistenceId.ofUniqueId(persistenceId(name)),
@@ -113,6 +114,7 @@ public final class FormationSupervisor
     this.timers = timers;
     this.log = ctx.getLog();
     this.obs = Observations.boot(deps.epoch(), deps.clock().now().mono());
+    this.tap = DecisionTap.forFormation(name);
   }
 
   @Override
@@ -131,7 +133,9 @@ public final class FormationSupervisor
   }
 
   private void recovered(Formation f) {
-    obs = Observations.boot(deps.epoch(), deps.clock().now().mono());
+    long bootMono = deps.clock().now().mono();
+    obs = Observations.boot(deps.epoch(), bootMono);
+    tap.restart(deps.epoch(), bootMono, lastSequenceNumber(ctx), deps.timing());
     for (Member m : f.members().values()) {
       deps.credentials().put(m.credentialHash(), name, m.nodeId());
       nodeActor(m.nodeId());
@@ -200,8 +204,9 @@ public final class FormationSupervisor
   private Effect<FormationEvent, Formation> run(Formation f, Input input, ActorRef<Object> replyTo,
       AfterPersist then) {
     Outcome o;
+    Now now = deps.clock().now();
     try {
-      o = core.handle(new DecisionCore.State(f, obs), input, deps.clock().now());
+      o = core.handle(new DecisionCore.State(f, obs), input, now);
     } catch (RuntimeException e) {
       // A bug in the core: the input is refused and nothing changes; the supervisor keeps running.
       String ref = java.util.UUID.randomUUID().toString().substring(0, 8);
@@ -215,6 +220,7 @@ public final class FormationSupervisor
     }
     obs = o.observations();
     List<FormationEvent> events = o.events();
+    tap.input(now, input, events);
     if (events.isEmpty()) {
       afterPersist(f, f, o, replyTo, then);
       return Effect().none();
@@ -261,7 +267,9 @@ public final class FormationSupervisor
   private void answerPoll(Formation f, Poll p) {
     Object reply;
     try {
-      Outcome o = core.reply(new DecisionCore.State(f, obs), p.nodeId(), deps.clock().now());
+      Now now = deps.clock().now();
+      tap.reply(now, p.nodeId());
+      Outcome o = core.reply(new DecisionCore.State(f, obs), p.nodeId(), now);
       obs = o.observations();
       reply = o.reply();
     } catch (ApiException e) {
