@@ -402,6 +402,20 @@ public final class Lab implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Waits until a node other than {@code old} takes writes, and returns it. One reading of the state per
+   * try: two readings could see {@code old} still writable, then no writer at all, and pass.
+   */
+  public Node awaitNewWriter(Node old, Duration max) {
+    Node[] found = new Node[1];
+    await("a new primary takes writes", max, () -> {
+      Node w = writer();
+      found[0] = w;
+      return w != null && w != old;
+    });
+    return found[0];
+  }
+
   /** Waits until one node is primary (reported and assigned) and every other one secondary. */
   public Node awaitSettled(Duration max) {
     Node[] primary = new Node[1];

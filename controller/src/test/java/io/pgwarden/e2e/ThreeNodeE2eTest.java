@@ -80,8 +80,7 @@ class ThreeNodeE2eTest {
     long t0 = System.nanoTime();
     lab.killHost(primary);
     Lab.signal("KILL", receiver); // it would resume from where it froze; the primary is gone anyway
-    Lab.await("a new primary", WAIT, () -> lab.writer() != null && lab.writer() != primary);
-    assertEquals(ahead, lab.writer(), "the most advanced standby wins among equal priorities");
+    assertEquals(ahead, lab.awaitNewWriter(primary, WAIT), "the most advanced standby wins among equal priorities");
     Lab.await("writes on " + ahead.name, WAIT, () -> w.firstAckAfter(t0, primary.pgport) != null);
     Lab.await(behind.name + " follows " + ahead.name, WAIT, () -> behind.reached(NodeState.SECONDARY)
         && Lab.streamingFrom(ahead).contains(Lab.applicationName(behind)));

@@ -210,8 +210,7 @@ class TwoNodeE2eTest {
     say("controller SIGKILLed after " + rulesBefore + " (term " + termBefore + ")");
     Lab.sleep(500);
     lab.startController();
-    Lab.await("a new primary takes writes", WAIT, () -> lab.writer() != null && lab.writer() != old);
-    Lab.Node now = lab.writer();
+    Lab.Node now = lab.awaitNewWriter(old, WAIT);
     Lab.await("writes on " + now.name, WAIT, () -> w.firstAckAfter(0, old.pgport) != null
         && w.acks().get(w.acks().size() - 1).port() == now.pgport);
     old.startKeeper();

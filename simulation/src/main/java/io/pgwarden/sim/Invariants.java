@@ -94,6 +94,7 @@ final class Invariants {
     // the term this write belongs to: that of the writable goal its node's keeper moved to
     long term = pg.node.keeper.writableTerm;
     c.outsideFormation = pg.node.nodeId == 0 || w.ctl.f.member(pg.node.nodeId).isEmpty();
+    c.underGoal = pg.node.keeper.goalStamp;
     boolean newTerm = term > maxTerm;
     if (newTerm) {
       maxTerm = term;
@@ -134,9 +135,24 @@ final class Invariants {
   private void checkKept(Commit k, Commit eraFirst) {
     if (k.ackedAtUs > w.now || Wal.holds(eraFirst.tl, eraFirst.lsnEnd, k)) return;
     if (lossAllowed(k)) return;
+    if (k.underGoal != null && !journaled(k.underGoal)) {
+      // Open finding: the decision its node wrote under (typically one that weakened the quorum, primary
+      // to wait_primary) was lost with the journal's tail, and the controller decided from an older quorum.
+      violation("2-loss-after-journal-tail-loss", k + " (acknowledged at " + k.level + " under goal "
+          + k.underGoal + ", which the journal lost) is not in timeline " + eraFirst.tl
+          + ", on which writes were acknowledged from " + eraFirst);
+      return;
+    }
     violation("2-acknowledged-commit-lost", k + " (acknowledged at " + k.level + ", seen by its client) is not in"
         + " timeline " + eraFirst.tl + ", on which writes were acknowledged from " + eraFirst
         + (k.discardedBy != null ? "; discarded by " + k.discardedBy : ""));
+  }
+
+  private boolean journaled(io.pgwarden.model.TermSeq stamp) {
+    for (FormationEvent e : w.ctl.journal) {
+      if (e instanceof FormationEvent.Decided d && d.stamp().equals(stamp)) return true;
+    }
+    return false;
   }
 
   /** An acknowledged on/remote_apply commit may be lost only by a failover the formation allowed to lose data. */

@@ -169,6 +169,7 @@ final class Operator {
       // 'create postgres' makes a new keeper directory: no state of the dropped node's keeper carries over
       // (after a forced drop that keeper never reached dropped, and its state file says what it was)
       n.keeper.disk = io.pgwarden.keeper.Persisted.NEW;
+      n.keeper.goalStamp = io.pgwarden.model.TermSeq.NONE;
       trace("re-adding " + n.name);
       w.register(n, 50, true);
       droppedOut--;

@@ -56,6 +56,8 @@ final class SimKeeper {
   long lastStepUs;
   /** The term of the writable goal this node last moved to or reached (the term its writes belong to). */
   long writableTerm;
+  /** The newest goal this keeper has begun to execute (a transition in progress counts). */
+  io.pgwarden.model.TermSeq goalStamp = io.pgwarden.model.TermSeq.NONE;
 
   SimKeeper(World w, SimNode node) {
     this.w = w;
@@ -152,6 +154,9 @@ final class SimKeeper {
       return;
     }
     state = r.state();
+    io.pgwarden.model.TermSeq acting = state.transition() != null ? state.transition().stamp()
+        : state.node().executed();
+    if (acting.isNewerThan(goalStamp)) goalStamp = acting;
     if (state.transition() != null && state.transition().to().canTakeWrites()) {
       writableTerm = Math.max(writableTerm, state.transition().stamp().term());
     } else if (state.current().canTakeWrites()) {

@@ -59,6 +59,7 @@ final class Wal {
     io.pgwarden.model.TermSeq discardStamp; // the stamp of the transition whose rejoin threw it away
     int discardNode;          // the formation node id that rejoined
     boolean outsideFormation; // its node had been dropped from the formation when it acknowledged
+    io.pgwarden.model.TermSeq underGoal; // the newest goal its node's keeper acted on when it acknowledged
 
     Commit(long id, int node, Timeline tl, long lsnEnd, String level, long bytes) {
       this.id = id;

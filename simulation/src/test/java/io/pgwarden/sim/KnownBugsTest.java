@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * is a violation of an invariant that bug breaks.
  */
 class KnownBugsTest {
-  static final int MAX_SEEDS = 600;
+  static final int MAX_SEEDS = 1000;
 
   @ParameterizedTest
   @EnumSource(Bugs.class)

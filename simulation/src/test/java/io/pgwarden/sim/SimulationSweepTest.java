@@ -43,10 +43,11 @@ class SimulationSweepTest {
 
   /**
    * Violations of the open findings listed in docs/simulation.md tolerated per thousand seeds while they
-   * are open — liveness (invariant 3) and "1-split-brain-keeper-down" (the lease fence needs a running
-   * keeper) — every one printed. Any other violation of invariants 1, 2, 4 or 5 fails the sweep.
+   * are open — liveness (invariant 3), "1-split-brain-keeper-down" (the lease fence needs a running
+   * keeper) and "2-loss-after-journal-tail-loss" (a journal that loses acknowledged decisions) — every one
+   * printed. Any other violation of invariants 1, 2, 4 or 5 fails the sweep.
    */
-  static final long LIVENESS_PER_MILLE = 40;
+  static final long LIVENESS_PER_MILLE = 15;
 
   @Test
   void seededFailureHistories() {
@@ -62,7 +63,8 @@ class SimulationSweepTest {
     long liveness = 0;
     for (SimResult r : sw.failures()) {
       boolean safety = !r.violation().invariant().startsWith("3-")
-          && !r.violation().invariant().equals("1-split-brain-keeper-down");
+          && !r.violation().invariant().equals("1-split-brain-keeper-down")
+          && !r.violation().invariant().equals("2-loss-after-journal-tail-loss");
       System.out.println((safety ? "SAFETY " : "OPEN-FINDING ") + r.report(safety ? 80 : 15));
       if (safety) {
         problems.add("seed " + r.seed() + ": " + r.violation().invariant() + ": " + r.violation().detail());

@@ -395,10 +395,16 @@ public final class GroupRules {
   private static final Set<NodeState> NOT_FOLLOWING_GOALS = EnumSet.of(REPORT_LSN, PREPARE_PROMOTION, FAST_FORWARD,
       STOP_REPLICATION, JOIN_SECONDARY, DEMOTED);
 
+  /**
+   * Its WAL cannot have moved since it reported: it reported a state with no upstream after executing
+   * every goal that told it to follow someone (a keeper cut from the controller still executes the last
+   * goal it received: one told secondary after its report may be streaming, and acknowledging, since —
+   * simulation seed 6632), and its goal now follows no one.
+   */
   private boolean frozenForElection(Member n) {
     NodeReport r = obs.of(n.nodeId()).report();
     return r != null && NO_UPSTREAM_REPORTS.contains(r.state()) && NOT_FOLLOWING_GOALS.contains(n.goalState())
-        && positionKnown(n);
+        && r.executed().compareTo(n.lastFollowingGoal()) >= 0 && positionKnown(n);
   }
 
   /**
@@ -642,12 +648,26 @@ public final class GroupRules {
     for (Member n : active) {
       if (n.nodeId() == p.nodeId() || !n.settings().replicationQuorum()) continue;
       NodeState g = n.goalState();
-      if (nss == 0 ? g == SECONDARY : g != MAINTENANCE && g != WAIT_STANDBY && g != NodeState.INIT) in.add(n);
+      if (nss == 0 ? g == SECONDARY : g != MAINTENANCE && g != WAIT_STANDBY && g != NodeState.INIT
+          && !stillCloning(n)) {
+        in.add(n);
+      }
     }
     in.sort(QUORUM_ORDER);
     List<Integer> out = new ArrayList<>(in.size());
     for (Member n : in) out.add(n.nodeId());
     return Collections.unmodifiableList(out);
+  }
+
+  /**
+   * Told to clone (catchingup) and not yet reported past wait_standby: it has no copy of the data, so it
+   * cannot acknowledge a commit. In the quorum it would only be a member every election must hear from,
+   * and it can answer none until some primary exists to clone from (simulation seed 346). It joins the
+   * quorum once it reports catchingup (P2-sync-drift); a node whose state is unknown stays in.
+   */
+  private boolean stillCloning(Member n) {
+    NodeState r = rep(n);
+    return n.goalState() == CATCHINGUP && (r == WAIT_STANDBY || r == NodeState.INIT);
   }
 
   /**

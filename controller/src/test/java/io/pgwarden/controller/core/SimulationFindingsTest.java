@@ -298,4 +298,26 @@ class SimulationFindingsTest {
     assertTrue(h.notes.stream().noneMatch(n -> n.event() instanceof io.pgwarden.model.NodeEvent.ReportRejected),
         "a late report is not an anomaly");
   }
+
+  /**
+   * Finding 21 (seeds 346, 827): a node told to clone entered the synchronous quorum before it had any
+   * data, and an election after the primary's failure waited for it for good. It joins the quorum once it
+   * reports catchingup.
+   */
+  @Test
+  void aNodeStillCloningIsNotInTheSynchronousQuorum() {
+    CoreHarness h = CoreHarness.formation("a", "b");
+    h.operator("set-number-sync-standbys", null, 1L, false, null);
+    h.converge();
+    int c = h.register("c");
+    h.report(c); // c reports wait_standby
+    h.round();
+    assertEquals(CATCHINGUP, h.goal(c), h.goals());
+    h.with(c, s -> s.up = false); // still cloning: no further report
+    h.live(2_000);
+    assertEquals("ANY 1 (pgwarden_2)", GroupRules.of(h.f, h.obs, h.t, h.mono).desiredNames(1), h.goals());
+    h.with(c, s -> s.up = true);
+    h.converge();
+    assertTrue(GroupRules.of(h.f, h.obs, h.t, h.mono).desiredNames(1).contains("pgwarden_" + c), h.goals());
+  }
 }
