@@ -116,12 +116,7 @@ public final class LiveController implements AutoCloseable {
   }
 
   static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    io.pgwarden.lab.Lab.sleep(ms);
   }
 
   @Override

@@ -198,27 +198,15 @@ final class LiveFormation implements AutoCloseable {
   }
 
   static void await(String what, Duration max, BooleanSupplier cond) {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (true) {
-      boolean ok;
-      try {
-        ok = cond.getAsBoolean();
-      } catch (RuntimeException e) {
-        ok = false;
-      }
-      if (ok) return;
-      if (System.nanoTime() > deadline) throw new AssertionError("not within " + max + ": " + what);
-      sleep(20);
+    try {
+      io.pgwarden.lab.Lab.await(what, max, cond);
+    } catch (IllegalStateException e) {
+      throw new AssertionError(e.getMessage());
     }
   }
 
   static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    io.pgwarden.lab.Lab.sleep(ms);
   }
 
   @Override
