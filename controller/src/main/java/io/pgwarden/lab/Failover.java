@@ -88,13 +88,10 @@ public final class Failover {
   /** Plays {@code sc} once; {@code say} gets one line per step. */
   public static Result run(Lab lab, Scenario sc, int run, Consumer<String> say) throws Exception {
     Node old = lab.awaitSettled(WAIT);
-    try (Connection c = old.connect()) {
-      Writer.createTable(c);
-    }
-    long base = (long) run * 10_000_000L;
-    Writer client = Writer.client(lab, 20, base + 1).start();
-    Writer adversary = Writer.adversary(old, "local", 20, 1_000_000_000_000L + base).start();
-    Writer syncAdversary = Writer.adversary(old, "on", 20, 2_000_000_000_000L + base).start();
+    Writers ws = Writers.start(lab, old, run);
+    Writer client = ws.client();
+    Writer adversary = ws.local();
+    Writer syncAdversary = ws.sync();
     Lab.await("the client's first writes", WAIT, () -> client.acks().size() >= 50 && !adversary.acks().isEmpty()
         && !syncAdversary.acks().isEmpty());
     long clientAcksBefore = client.acks().size();
@@ -227,15 +224,28 @@ public final class Failover {
     }
   }
 
+  /**
+   * The writers of one run: the client through the multi-host URL, and two adversaries straight on the
+   * primary's port (synchronous_commit local and on); row numbers kept apart per run and per writer.
+   */
+  record Writers(Writer client, Writer local, Writer sync) {
+    static Writers start(Lab lab, Node primary, int run) throws Exception {
+      try (Connection c = primary.connect()) {
+        Writer.createTable(c);
+      }
+      long base = (long) run * 10_000_000L;
+      return new Writers(Writer.client(lab, 20, base + 1).start(),
+          Writer.adversary(primary, "local", 20, 1_000_000_000_000L + base).start(),
+          Writer.adversary(primary, "on", 20, 2_000_000_000_000L + base).start());
+    }
+  }
+
   public static Stall stall(Lab lab, boolean wholeNode, long ms, int run) throws Exception {
     Node old = lab.awaitSettled(WAIT);
-    try (Connection c = old.connect()) {
-      Writer.createTable(c);
-    }
-    long base = (long) run * 10_000_000L;
-    Writer client = Writer.client(lab, 20, base + 1).start();
-    Writer local = Writer.adversary(old, "local", 20, 1_000_000_000_000L + base).start();
-    Writer sync = Writer.adversary(old, "on", 20, 2_000_000_000_000L + base).start();
+    Writers ws = Writers.start(lab, old, run);
+    Writer client = ws.client();
+    Writer local = ws.local();
+    Writer sync = ws.sync();
     Lab.await("writes", WAIT, () -> client.acks().size() >= 25 && !local.acks().isEmpty());
     long wall = System.currentTimeMillis();
     long t0 = System.nanoTime();

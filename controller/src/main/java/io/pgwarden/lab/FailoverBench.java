@@ -57,12 +57,7 @@ public final class FailoverBench {
     for (Failover.Scenario sc : scenarios) {
       Path root = Files.createTempDirectory("pgwarden-bench-" + sc.label + "-");
       List<Failover.Result> rs = new ArrayList<>();
-      try (Lab lab = Lab.start(Lab.Options.defaults(root, true))) {
-        lab.addNode("node1", null);
-        Lab.await("node1 single", Duration.ofSeconds(120), () -> lab.node("node1").reached(
-            io.pgwarden.model.NodeState.SINGLE));
-        lab.addNode("node2", null);
-        lab.awaitSettled(Duration.ofSeconds(120));
+      try (Lab lab = twoNodes(root)) {
         for (int run = 1; run <= runs; run++) {
           int r = run;
           Failover.Result res;
@@ -98,12 +93,7 @@ public final class FailoverBench {
   static void envelope() throws Exception {
     System.out.println("# stall envelope " + Instant.now() + ", default timing, fsync on");
     Path root = Files.createTempDirectory("pgwarden-bench-envelope-");
-    try (Lab lab = Lab.start(Lab.Options.defaults(root, true))) {
-      lab.addNode("node1", null);
-      Lab.await("node1 single", Duration.ofSeconds(120), () -> lab.node("node1").reached(
-          io.pgwarden.model.NodeState.SINGLE));
-      lab.addNode("node2", null);
-      lab.awaitSettled(Duration.ofSeconds(120));
+    try (Lab lab = twoNodes(root)) {
       int run = 100;
       for (long ms : List.of(2_000L, 6_000L, 20_000L)) {
         System.out.println(Failover.stall(lab, false, ms, run++).line());
@@ -112,6 +102,22 @@ public final class FailoverBench {
         System.out.println(Failover.stall(lab, true, ms, run++).line());
         Lab.sleep(3_000);
       }
+    }
+  }
+
+  /** A two-node formation of real processes under {@code root}, settled: node1 primary, node2 secondary. */
+  static Lab twoNodes(Path root) throws Exception {
+    Lab lab = Lab.start(Lab.Options.defaults(root, true));
+    try {
+      lab.addNode("node1", null);
+      Lab.await("node1 single", Duration.ofSeconds(120), () -> lab.node("node1").reached(
+          io.pgwarden.model.NodeState.SINGLE));
+      lab.addNode("node2", null);
+      lab.awaitSettled(Duration.ofSeconds(120));
+      return lab;
+    } catch (Exception | Error e) {
+      lab.close();
+      throw e;
     }
   }
 
